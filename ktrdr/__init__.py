@@ -1,0 +1,3 @@
+"""ktrdr: neuro-fuzzy trading strategy research."""
+
+__version__ = "0.1.0"
