@@ -60,7 +60,8 @@ def locked_version(lock_path: Path, name: str) -> str:
     data = tomllib.loads(lock_path.read_text())
     versions = {p["version"] for p in data["package"] if p["name"] == name}
     if len(versions) != 1:
-        raise SystemExit(f"uv.lock: expected one locked version of {name}, found {sorted(versions)}")
+        found = sorted(versions)
+        raise SystemExit(f"uv.lock: expected one locked version of {name}, found {found}")
     return versions.pop()
 
 

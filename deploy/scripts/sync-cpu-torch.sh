@@ -16,8 +16,8 @@ torch_version=$("$python_for_tools" "$lock_tool" torch-version)
 no_install=$("$python_for_tools" "$lock_tool" no-install-flags)
 cpu_index=${TORCH_CPU_INDEX_URL:-https://download.pytorch.org/whl/cpu}
 
-# shellcheck disable=SC2086  # the flags are a word list on purpose
-uv sync --locked --inexact $no_install "$@"
+# shellcheck disable=SC2086  # the flags (and UV, e.g. "python3 -m uv") are word lists on purpose
+${UV:-uv} sync --locked --inexact $no_install "$@"
 
 venv_python="${UV_PROJECT_ENVIRONMENT:-.venv}/bin/python"
 if "$venv_python" - "$torch_version" <<'PY' 2>/dev/null; then
@@ -37,4 +37,4 @@ else
 fi
 # --no-deps: torch's own non-CUDA dependencies were installed from the lock above.
 # shellcheck disable=SC2086
-uv pip install --python "$venv_python" --no-deps --reinstall-package torch $source_flags "torch==$torch_version"
+${UV:-uv} pip install --python "$venv_python" --no-deps --reinstall-package torch $source_flags "torch==$torch_version"

@@ -30,8 +30,17 @@ def check_references(data: dict[str, Any]) -> list[Issue]:
         if spec is None:
             issues.append((f"indicators.{indicator_id}.type", f"unknown indicator type {kind!r}"))
             continue
-        for param, message in spec.validate_params(_mapping(indicator.get("params"))).items():
+        params = _mapping(indicator.get("params"))
+        param_errors = spec.validate_params(params)
+        for param, message in param_errors.items():
             issues.append((f"indicators.{indicator_id}.params.{param}", message))
+        if kind.lower() == "macd" and not param_errors:
+            resolved = spec.resolve_params(params)
+            if resolved["fast_period"] >= resolved["slow_period"]:
+                # TA-Lib would silently swap them; say so instead.
+                issues.append(
+                    (f"indicators.{indicator_id}.params.fast_period", "must be below slow_period")
+                )
 
     fuzzy_sets = _mapping(data.get("fuzzy_sets"))
     for set_id, fuzzy_set in fuzzy_sets.items():

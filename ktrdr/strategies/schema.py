@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -43,7 +43,7 @@ class MembershipFunction(_Strict):
     """One fuzzy term: ``[a, b, c]`` (triangular) or ``{type, parameters}``."""
 
     type: Literal["triangular", "trapezoidal", "gaussian"]
-    parameters: list[float]
+    parameters: list[Annotated[float, Field(allow_inf_nan=False)]]
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,51 @@
+# Every target bootstraps uv when it is missing. The environment holds the CPU build of
+# the locked torch (see deploy/scripts/sync-cpu-torch.sh); UV_NO_SYNC keeps `uv run`
+# from swapping it for the CUDA build that uv.lock resolves on PyPI.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+export UV
+export UV_NO_SYNC := 1
+# The local development Python; the torch wheelhouse on the build machines is cp311.
+export UV_PYTHON ?= 3.11
+# A folder holding the CPU torch wheel for offline installs; defaults to pip's find-links.
+export TORCH_WHEELHOUSE ?= $(PIP_FIND_LINKS)
+RUN := $(UV) run --no-sync
+STRATEGY ?= rsi_macd_trend
+
+.PHONY: help uv setup test test-unit quality lock-check demo benchmark
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+setup: uv  ## Create .venv: locked packages, CPU torch, dev tools
+	@sh deploy/scripts/sync-cpu-torch.sh --extra ml
+
+test: setup  ## Run every test
+	$(RUN) pytest -q
+
+test-unit: setup  ## Run the unit tests
+	$(RUN) pytest -q tests/unit
+
+lock-check: uv
+	$(UV) lock --check
+
+quality: setup lock-check  ## ruff, formatting, deptry, import contracts
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) deptry .
+	$(RUN) lint-imports
+
+demo: setup  ## Train, then backtest, the example strategy on the bundled data
+	$(RUN) ktrdr train $(STRATEGY) --local
+	$(RUN) ktrdr backtest $(STRATEGY) --local
+
+benchmark: setup  ## Backtest engine speed on 100,000 bars
+	$(RUN) python benchmarks/backtest_speed.py

@@ -1,0 +1,1 @@
+"""The ``ktrdr`` command line (control plane: no compute imports)."""

@@ -1,0 +1,42 @@
+"""The ``ktrdr`` command: data, strategies, models, train, backtest."""
+
+from __future__ import annotations
+
+import typer
+
+from ktrdr import __version__
+from ktrdr.cli import data_commands, model_commands, research_commands, strategy_commands
+from ktrdr.config import get_settings
+from ktrdr.logging_setup import configure_logging
+
+app = typer.Typer(
+    name="ktrdr",
+    help="Neuro-fuzzy trading strategy research.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_commands.app, name="data")
+app.add_typer(strategy_commands.app, name="strategies")
+app.add_typer(model_commands.app, name="models")
+app.command()(research_commands.train)
+app.command()(research_commands.backtest)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ktrdr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""From bars to network inputs and labels (compute: numpy and pandas)."""

@@ -1,0 +1,1 @@
+"""Stored models: where they live and what their metadata says (no torch)."""

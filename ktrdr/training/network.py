@@ -1,0 +1,40 @@
+"""The strategy's network: a small MLP emitting SELL / HOLD / BUY logits."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ktrdr.strategies.schema import ModelConfig
+
+N_CLASSES = 3
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+
+def build_network(config: ModelConfig, n_inputs: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = n_inputs
+    for size in config.hidden_layers:
+        layers += [nn.Linear(width, size), _ACTIVATIONS[config.activation]()]
+        if config.dropout > 0:
+            layers.append(nn.Dropout(config.dropout))
+        width = size
+    layers.append(nn.Linear(width, N_CLASSES))
+    return nn.Sequential(*layers)
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """CUDA, then Apple MPS, then CPU, unless ``preferred`` names one."""
+    if preferred:
+        return torch.device(preferred)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

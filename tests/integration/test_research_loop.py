@@ -1,0 +1,89 @@
+"""The CLI's local research loop: train, then backtest out of sample, on bundled data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ktrdr.cli.main import app
+
+METRIC_KEYS = {
+    "total_return",
+    "annualized_return",
+    "volatility",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "calmar_ratio",
+    "max_drawdown",
+    "max_drawdown_duration_bars",
+    "win_rate",
+    "profit_factor",
+    "num_trades",
+    "exposure",
+    "avg_holding_bars",
+}
+runner = CliRunner()
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_train_then_backtest_is_complete_and_repeatable(ktrdr_home: Path) -> None:
+    first = json.loads(invoke("train", "stoch_adx_breakout", "--local", "--json"))
+    second = json.loads(invoke("train", "stoch_adx_breakout", "--local", "--json"))
+    assert (first["model_id"], second["model_id"]) == (
+        "stoch_adx_breakout/1d_v1",
+        "stoch_adx_breakout/1d_v2",
+    )
+    assert first["metrics"] == second["metrics"]
+
+    backtests = [
+        json.loads(invoke("backtest", "stoch_adx_breakout", "--local", "--json", "--model", m))
+        for m in (first["model_id"], second["model_id"])
+    ]
+    result = backtests[0]
+    assert set(result["metrics"]) == METRIC_KEYS
+    assert result["metrics"] == backtests[1]["metrics"]
+    assert result["metrics"]["num_trades"] > 0
+    # Out of sample by default: the backtest starts where the test split starts.
+    test_range = first["ranges"]["IBM"]["test"]
+    assert result["range"]["source"] == "test_split"
+    assert result["range"]["start"][:10] == test_range[0][:10]
+    assert result["range"]["end"][:10] == test_range[1][:10]
+
+    latest = json.loads(invoke("backtest", "stoch_adx_breakout", "--local", "--json"))
+    assert latest["model_id"] == second["model_id"]
+    listed = json.loads(invoke("models", "list", "--json"))
+    assert [m["id"] for m in listed] == [first["model_id"], second["model_id"]]
+
+
+def test_backtest_without_a_model_says_to_train(ktrdr_home: Path) -> None:
+    result = runner.invoke(app, ["backtest", "stoch_adx_breakout", "--local"])
+    assert result.exit_code == 1
+    assert "Train it first" in result.output
+
+
+def test_backtest_with_explicit_dates(ktrdr_home: Path) -> None:
+    invoke("train", "stoch_adx_breakout", "--local", "--json")
+    result = json.loads(
+        invoke(
+            "backtest",
+            "stoch_adx_breakout",
+            "--local",
+            "--json",
+            "--start",
+            "2006-01-01",
+            "--end",
+            "2006-12-31",
+        )
+    )
+    assert result["range"]["source"] == "explicit"
+    assert result["range"]["start"].startswith("2006-01-03")
+    assert result["range"]["end"].startswith("2006-12-29")
