@@ -24,6 +24,34 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="console", pattern="^(console|json)$")
 
+    # Backend. Binds to loopback unless told otherwise (compose sets 0.0.0.0).
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    # Where clients and workers reach the backend.
+    api_url: str = "http://127.0.0.1:8000"
+    # When set, mutating endpoints need "Authorization: Bearer <token>".
+    api_token: str | None = None
+    # When set, workers must present it to register and to report.
+    worker_secret: str | None = None
+    # SQLAlchemy URL; default: an SQLite file in the data dir.
+    database_url: str | None = None
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+
+    # Worker supervision (backend side).
+    health_interval_s: float = Field(default=5.0, gt=0)
+    worker_failure_threshold: int = Field(default=3, ge=1)
+    # An operation whose worker is gone is failed within this many seconds.
+    worker_lost_timeout_s: float = Field(default=60.0, gt=0)
+    operation_max_retries: int = Field(default=1, ge=0)
+
+    # Worker process.
+    worker_host: str = "127.0.0.1"
+    worker_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_public_url: str | None = None
+    worker_id: str | None = None
+    worker_shutdown_grace_s: float = Field(default=20.0, ge=0)
+    worker_heartbeat_s: float = Field(default=5.0, gt=0)
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         # Derived here, not in defaults, so that KTRDR_HOME moves every unset path.
@@ -31,12 +59,19 @@ class Settings(BaseSettings):
             self.data_dir = self.home / "data"
         if self.models_dir is None:
             self.models_dir = self.home / "models"
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'ktrdr.db'}"
         return self
 
     @property
     def data_path(self) -> Path:
         assert self.data_dir is not None
         return self.data_dir
+
+    @property
+    def database(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
 
     @property
     def models_path(self) -> Path:
