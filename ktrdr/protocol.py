@@ -4,7 +4,7 @@ Backend -> worker:   POST {worker}/operations           OperationDispatch   -> 2
                      POST {worker}/operations/{id}/cancel                     -> 202 | 404
                      GET  {worker}/health               -> WorkerHealth
 Worker -> backend:   POST /api/v1/workers/register      WorkerRegistration
-                     POST /api/v1/workers/{id}/heartbeat WorkerHealth        -> 200 | 404 (re-register)
+                     POST /api/v1/workers/{id}/heartbeat WorkerHealth   -> 200 | 404 re-register
                      DELETE /api/v1/workers/{id}
                      POST /api/v1/operations/{id}/progress  ProgressReport
                      POST /api/v1/operations/{id}/finish    FinishReport
