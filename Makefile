@@ -17,7 +17,8 @@ export TORCH_WHEELHOUSE ?= $(PIP_FIND_LINKS)
 RUN := $(UV) run --no-sync
 STRATEGY ?= rsi_macd_trend
 
-.PHONY: help uv setup test test-unit quality lock-check demo benchmark
+.PHONY: help uv setup test test-unit quality lock-check demo demo-local benchmark \
+	test-canary-functional up down
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,9 +44,24 @@ quality: setup lock-check  ## ruff, formatting, deptry, import contracts
 	$(RUN) deptry .
 	$(RUN) lint-imports
 
-demo: setup  ## Train, then backtest, the example strategy on the bundled data
+demo: setup  ## Local stack up; train and backtest the example through the API; stack down
+	@trap '$(RUN) ktrdr down' EXIT; \
+	$(RUN) ktrdr up && \
+	$(RUN) ktrdr train $(STRATEGY) --follow && \
+	$(RUN) ktrdr backtest $(STRATEGY) --follow
+
+demo-local: setup  ## The same research loop in this process, without the stack
 	$(RUN) ktrdr train $(STRATEGY) --local
 	$(RUN) ktrdr backtest $(STRATEGY) --local
+
+up: setup  ## Start the local stack (backend + backtest worker + training worker)
+	$(RUN) ktrdr up
+
+down:  ## Stop the local stack
+	$(RUN) ktrdr down
+
+test-canary-functional: setup  ## Canary check (KTRDR_API_URL, else a throw-away local stack)
+	RUN="$(RUN)" bash deploy/canary/run-local.sh
 
 benchmark: setup  ## Backtest engine speed on 100,000 bars
 	$(RUN) python benchmarks/backtest_speed.py

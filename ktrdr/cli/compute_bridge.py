@@ -28,6 +28,7 @@ def load_compute(module: str) -> ModuleType:
         error_console.print(
             f"[red]--local needs the compute stack ({missing} is not installed).[/] "
             "Install it with `uv sync --extra ml` (or `make setup`), or run without --local "
-            "against a backend."
+            "against a backend.",
+            soft_wrap=True,
         )
         raise typer.Exit(2) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ktrdr.cli.api_client import ApiClient
 from ktrdr.config import Settings, get_settings
 from ktrdr.data.store import DataStore
 
@@ -12,3 +13,8 @@ def settings() -> Settings:
 
 def data_store() -> DataStore:
     return DataStore(get_settings().data_path)
+
+
+def api_client() -> ApiClient:
+    current = get_settings()
+    return ApiClient(current.api_url, current.api_token)

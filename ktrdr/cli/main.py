@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 
 from ktrdr import __version__
-from ktrdr.cli import data_commands, model_commands, research_commands, strategy_commands
+from ktrdr.cli import (
+    data_commands,
+    model_commands,
+    ops_commands,
+    research_commands,
+    stack_commands,
+    strategy_commands,
+)
 from ktrdr.config import get_settings
 from ktrdr.logging_setup import configure_logging
 
@@ -18,8 +25,14 @@ app = typer.Typer(
 app.add_typer(data_commands.app, name="data")
 app.add_typer(strategy_commands.app, name="strategies")
 app.add_typer(model_commands.app, name="models")
+app.add_typer(ops_commands.app, name="ops")
+app.add_typer(stack_commands.worker_app, name="worker")
 app.command()(research_commands.train)
 app.command()(research_commands.backtest)
+app.command()(ops_commands.workers)
+app.command()(stack_commands.up)
+app.command()(stack_commands.down)
+app.command()(stack_commands.serve)
 
 
 def _version(value: bool) -> None:
@@ -40,3 +53,7 @@ def _root(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from ktrdr.cli.api_client import ApiClient, ApiError
 from ktrdr.cli.compute_bridge import load_compute
-from ktrdr.cli.context import data_store, settings
+from ktrdr.cli.context import api_client, data_store, settings
+from ktrdr.cli.follow import follow_operation
 from ktrdr.cli.output import backtest_tables, console, error_console, print_json, training_table
 from ktrdr.models.registry import ModelNotFoundError, get_model, latest_model
 from ktrdr.strategies import StrategyConfig, StrategyError, load_strategy
 
-_API_NOT_READY = (
-    "Running through the backend is not available in this build; add --local to run here."
-)
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    try:
+        yield
+    except ApiError as error:
+        error_console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+
+
+def _sync_strategy(client: ApiClient, strategy: str, config: StrategyConfig) -> None:
+    """A strategy given as a file path is uploaded so that the backend runs this text."""
+    path = Path(strategy)
+    if path.suffix in {".yaml", ".yml"} and path.is_file():
+        client.upload_strategy(config.name, path.read_text(encoding="utf-8"), replace=True)
+
+
+def _after_start(client: ApiClient, started: dict, follow: bool, as_json: bool, kind: str) -> None:
+    operation_id = started["operation_id"]
+    if not follow:
+        if as_json:
+            print_json(started)
+        else:
+            console.print(f"queued {kind} operation [bold]{operation_id}[/] ({started['status']})")
+            console.print(f"follow it with: ktrdr ops show {operation_id}")
+        return
+    final = follow_operation(client, operation_id, f"{kind} {operation_id[:8]}")
+    if final["status"] != "completed":
+        error_console.print(f"[red]operation {operation_id} {final['status']}: {final['error']}[/]")
+        raise typer.Exit(1)
+    result = final["result"]
+    if as_json:
+        print_json(result)
+    elif kind == "training":
+        console.print(training_table(result))
+    else:
+        for rendered in backtest_tables(result):
+            console.print(rendered)
 
 
 def _load(strategy: str) -> StrategyConfig:
@@ -44,13 +83,19 @@ def train(
     symbols: list[str] | None = typer.Option(None, "--symbol", help="Override the symbols."),
     start: str | None = typer.Option(None, help="First date (ISO-8601)."),
     end: str | None = typer.Option(None, help="Last date (ISO-8601)."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow until it ends."),
     as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
 ) -> None:
     """Train a strategy's network and store a new model version."""
     config = _load(strategy)
     if not local:
-        error_console.print(f"[red]{_API_NOT_READY}[/]")
-        raise typer.Exit(2)
+        with api_client() as client, _api_errors():
+            _sync_strategy(client, strategy, config)
+            started = client.start_training(
+                config.name, symbols=symbols or None, start_date=start, end_date=end
+            )
+            _after_start(client, started, follow, as_json, "training")
+        return
     pipeline = load_compute("ktrdr.training.pipeline")
     with _progress_bar(f"training {config.name}") as bar:
         task = bar.add_task("train", total=100, message="")
@@ -90,13 +135,26 @@ def backtest(
     commission: float = typer.Option(0.001, help="Commission, fraction of notional per side."),
     slippage: float = typer.Option(0.0005, help="Slippage, fraction of price."),
     position_size: float = typer.Option(1.0, help="Fraction of equity per position."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Follow until it ends."),
     as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
 ) -> None:
     """Backtest a trained model of the strategy (out of sample unless dates are given)."""
     config = _load(strategy)
     if not local:
-        error_console.print(f"[red]{_API_NOT_READY}[/]")
-        raise typer.Exit(2)
+        with api_client() as client, _api_errors():
+            _sync_strategy(client, strategy, config)
+            started = client.start_backtest(
+                config.name,
+                model=model,
+                symbol=symbol,
+                start_date=start,
+                end_date=end,
+                initial_capital=capital,
+                commission=commission,
+                slippage=slippage,
+            )
+            _after_start(client, started, follow, as_json, "backtesting")
+        return
     models_dir = settings().models_path
     try:
         info = (

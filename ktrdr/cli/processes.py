@@ -1,0 +1,63 @@
+"""Start the backend and workers as processes (uvicorn), and stop them again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORKER_APPS = {
+    "backtesting": "ktrdr.backtesting.backtest_worker:app",
+    "training": "ktrdr.training.training_worker:app",
+}
+BACKEND_APP = "ktrdr.api.main:app"
+DEFAULT_WORKER_PORTS = {"backtesting": 5003, "training": 5004}
+
+
+def uvicorn_command(app: str, host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", host, "--port", str(port),
+        "--no-access-log", "--timeout-graceful-shutdown", "30",
+    ]  # fmt: skip
+
+
+def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a detached process (own session) writing to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop(pids: list[int], grace_s: float) -> list[int]:
+    """SIGTERM, wait up to ``grace_s``, then SIGKILL; returns the pids that needed a kill."""
+    for pid in pids:
+        if is_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(is_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    killed = [pid for pid in pids if is_alive(pid)]
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    return killed

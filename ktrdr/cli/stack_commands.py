@@ -1,0 +1,156 @@
+"""``ktrdr up`` / ``down`` (a local stack of processes), ``serve`` and ``worker start``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ktrdr.cli.api_client import ApiClient, ApiError
+from ktrdr.cli.context import settings
+from ktrdr.cli.output import console, error_console
+from ktrdr.cli.processes import (
+    BACKEND_APP,
+    DEFAULT_WORKER_PORTS,
+    WORKER_APPS,
+    is_alive,
+    spawn,
+    stop,
+    uvicorn_command,
+)
+
+worker_app = typer.Typer(help="Run a worker process.")
+
+
+def _state_file() -> Path:
+    return settings().home / "run" / "stack.json"
+
+
+def _running_stack() -> dict[str, Any] | None:
+    path = _state_file()
+    if not path.is_file():
+        return None
+    state = json.loads(path.read_text())
+    return state if any(is_alive(p["pid"]) for p in state["processes"]) else None
+
+
+def up(
+    api_port: int = typer.Option(None, help="Backend port (default KTRDR_API_PORT, 8000)."),
+    backtest_port: int = typer.Option(DEFAULT_WORKER_PORTS["backtesting"]),
+    training_port: int = typer.Option(DEFAULT_WORKER_PORTS["training"]),
+    timeout: float = typer.Option(90.0, help="Seconds to wait for a healthy stack."),
+) -> None:
+    """Start backend (SQLite) + one backtest worker + one training worker, wait until healthy."""
+    if (state := _running_stack()) is not None:
+        console.print(f"already up: {state['api_url']} (ktrdr down to stop it)")
+        return
+    current = settings()
+    port = api_port or current.api_port
+    api_url = f"http://127.0.0.1:{port}"
+    logs = current.home / "logs"
+    base_env = {
+        **os.environ,
+        "KTRDR_API_URL": api_url,
+        "KTRDR_API_PORT": str(port),
+        "KTRDR_HOME": str(current.home),
+    }
+    processes = [
+        (
+            "backend",
+            spawn(uvicorn_command(BACKEND_APP, "127.0.0.1", port), base_env, logs / "backend.log"),
+            port,
+        ),
+    ]
+    for kind, worker_port in (("backtesting", backtest_port), ("training", training_port)):
+        env = {**base_env, "KTRDR_WORKER_PORT": str(worker_port)}
+        command = uvicorn_command(WORKER_APPS[kind], "127.0.0.1", worker_port)
+        processes.append(
+            (f"{kind}-worker", spawn(command, env, logs / f"{kind}-worker.log"), worker_port)
+        )
+    state = {
+        "api_url": api_url,
+        "processes": [
+            {"name": name, "pid": process.pid, "port": p, "log": str(logs / f"{name}.log")}
+            for name, process, p in processes
+        ],
+    }
+    _state_file().parent.mkdir(parents=True, exist_ok=True)
+    _state_file().write_text(json.dumps(state, indent=2))
+    deadline = time.monotonic() + timeout
+    with ApiClient(api_url, current.api_token, timeout=2.0) as client:
+        while True:
+            dead = [(n, p) for n, p, _ in processes if p.poll() is not None]
+            if dead:
+                _fail_up(state, f"{dead[0][0]} exited with status {dead[0][1].returncode}")
+            try:
+                workers = client.health()["workers"]
+                if workers.get("backtesting", 0) >= 1 and workers.get("training", 0) >= 1:
+                    break
+            except ApiError:
+                pass
+            if time.monotonic() > deadline:
+                _fail_up(state, f"not healthy after {timeout:.0f}s")
+            time.sleep(0.3)
+    console.print(f"[green]ktrdr stack is up[/] (logs in {logs})")
+    console.print(f"  API      {api_url}/api/v1   docs {api_url}/api/v1/docs", soft_wrap=True)
+    console.print(f"  metrics  {api_url}/metrics")
+    for name, _, worker_port in processes[1:]:
+        console.print(f"  {name:<18} http://127.0.0.1:{worker_port}/health")
+
+
+def _fail_up(state: dict[str, Any], why: str) -> None:
+    error_console.print(f"[red]ktrdr up failed: {why}[/]")
+    for process in state["processes"]:
+        tail = Path(process["log"]).read_text(errors="replace").splitlines()[-5:]
+        for line in tail:
+            error_console.print(f"  {process['name']}: {line}")
+    stop([p["pid"] for p in state["processes"]], grace_s=10)
+    _state_file().unlink(missing_ok=True)
+    raise typer.Exit(1)
+
+
+def down() -> None:
+    """Stop the local stack started by ``ktrdr up`` (workers first, then the backend)."""
+    path = _state_file()
+    if not path.is_file():
+        console.print("nothing to stop")
+        return
+    state = json.loads(path.read_text())
+    ordered = sorted(state["processes"], key=lambda p: p["name"] == "backend")
+    grace = settings().worker_shutdown_grace_s + 10
+    workers = [p["pid"] for p in ordered if p["name"] != "backend"]
+    backend = [p["pid"] for p in ordered if p["name"] == "backend"]
+    killed = stop(workers, grace) + stop(backend, 15)
+    path.unlink(missing_ok=True)
+    console.print("ktrdr stack stopped" + (f" (killed {killed})" if killed else ""))
+
+
+def serve(
+    host: str = typer.Option(None, help="Bind address (default KTRDR_API_HOST)."),
+    port: int = typer.Option(None, help="Port (default KTRDR_API_PORT)."),
+) -> None:
+    """Run the backend in the foreground."""
+    current = settings()
+    command = uvicorn_command(BACKEND_APP, host or current.api_host, port or current.api_port)
+    os.execv(command[0], command)
+
+
+@worker_app.command("start")
+def start_worker(
+    worker_type: str = typer.Option(..., "--type", help="backtesting or training"),
+    host: str = typer.Option(None, help="Bind address (default KTRDR_WORKER_HOST)."),
+    port: int = typer.Option(None, help="Port (default KTRDR_WORKER_PORT, 5003 / 5004)."),
+) -> None:
+    """Run a worker in the foreground; it checks its ML stack before anything else."""
+    if worker_type not in WORKER_APPS:
+        error_console.print(f"[red]--type must be one of {', '.join(WORKER_APPS)}[/]")
+        raise typer.Exit(2)
+    current = settings()
+    port = port or current.worker_port or DEFAULT_WORKER_PORTS[worker_type]
+    os.environ["KTRDR_WORKER_PORT"] = str(port)
+    command = uvicorn_command(WORKER_APPS[worker_type], host or current.worker_host, port)
+    os.execv(command[0], command)

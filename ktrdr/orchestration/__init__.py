@@ -1,0 +1,1 @@
+"""The backend's view of its workers: registry, dispatch, supervision (no compute)."""

@@ -1,0 +1,195 @@
+"""The worker's HTTP calls to the backend, each with its own failure policy.
+
+Registration retries until it succeeds, the finish report retries for a bounded time
+(the backend may be restarting), progress is fire-and-forget, deregistration is best
+effort. Every call carries the worker secret when one is configured.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from ktrdr.logging_setup import get_logger
+from ktrdr.protocol import (
+    WORKER_SECRET_HEADER,
+    FinishReport,
+    ProgressReport,
+    WorkerHealth,
+    WorkerRegistration,
+)
+
+log = get_logger(__name__)
+
+FINISH_MAX_WAIT_S = 600.0
+# Answers after which resending a finish report cannot help: the operation is unknown
+# or already terminal (404, 409), or the backend rejects the message itself (400, 422).
+_FINISH_FINAL_STATUSES = frozenset({400, 404, 409, 422})
+
+
+class Backoff:
+    """Exponential delays with jitter: 0.5 s doubling up to 10 s by default."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 10.0, jitter: float = 0.25) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.jitter = jitter
+        self._next = initial
+
+    def next_delay(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self.maximum)
+        # Jitter keeps workers that lost the backend together from retrying in lockstep.
+        return min(self.maximum, delay * random.uniform(1 - self.jitter, 1 + self.jitter))
+
+    def reset(self) -> None:
+        self._next = self.initial
+
+
+def describe_error(error: Exception) -> str:
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"HTTP {error.response.status_code}: {error.response.text[:200]}"
+    return f"{type(error).__name__}: {error}"
+
+
+class BackendClient:
+    """Thin wrapper over one ``httpx.Client`` (shared by the worker's threads)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        worker_secret: str | None = None,
+        *,
+        timeout_s: float = 5.0,
+        connect_timeout_s: float = 2.0,
+    ) -> None:
+        headers = {WORKER_SECRET_HEADER: worker_secret} if worker_secret else {}
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _post(self, path: str, message: BaseModel) -> httpx.Response:
+        # pydantic writes inf/NaN as null; httpx's json= would refuse them.
+        return self._http.post(
+            path,
+            content=message.model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def register(self, registration: WorkerRegistration) -> None:
+        """One attempt; raises ``httpx.HTTPError`` on failure."""
+        self._post("/api/v1/workers/register", registration).raise_for_status()
+
+    def register_until_done(
+        self, build: Callable[[], WorkerRegistration], stop: threading.Event
+    ) -> bool:
+        """Retry registration with backoff until it succeeds (True) or ``stop`` is set."""
+        backoff = Backoff()
+        while not stop.is_set():
+            registration = build()  # rebuilt each time: the current operation may change
+            try:
+                self.register(registration)
+            except httpx.HTTPError as error:
+                delay = backoff.next_delay()
+                log.warning(
+                    "worker registration failed; retrying",
+                    worker_id=registration.worker_id,
+                    error=describe_error(error),
+                    retry_in_s=round(delay, 2),
+                )
+                stop.wait(delay)
+                continue
+            log.info(
+                "worker registered",
+                worker_id=registration.worker_id,
+                endpoint_url=registration.endpoint_url,
+            )
+            return True
+        return False
+
+    def heartbeat(self, worker_id: str, health: WorkerHealth) -> bool:
+        """False when the backend does not know this worker (it must register again)."""
+        response = self._post(f"/api/v1/workers/{quote(worker_id, safe='')}/heartbeat", health)
+        if response.status_code == 404:
+            return False
+        response.raise_for_status()
+        return True
+
+    def deregister(self, worker_id: str) -> None:
+        """Best effort: the backend also notices a silent worker by itself."""
+        try:
+            response = self._http.delete(f"/api/v1/workers/{quote(worker_id, safe='')}")
+            if response.status_code != 404:
+                response.raise_for_status()
+            log.info("worker deregistered", worker_id=worker_id)
+        except httpx.HTTPError as error:
+            log.warning("deregistration failed", worker_id=worker_id, error=describe_error(error))
+
+    def report_progress(self, operation_id: str, report: ProgressReport) -> None:
+        """One attempt; a lost progress report is superseded by the next one anyway."""
+        try:
+            self._post(
+                f"/api/v1/operations/{quote(operation_id, safe='')}/progress", report
+            ).raise_for_status()
+        except httpx.HTTPError as error:
+            log.debug(
+                "progress report not delivered",
+                operation_id=operation_id,
+                error=describe_error(error),
+            )
+
+    def report_finish(
+        self,
+        operation_id: str,
+        report: FinishReport,
+        *,
+        max_wait_s: float = FINISH_MAX_WAIT_S,
+        give_up: threading.Event | None = None,
+    ) -> bool:
+        """Deliver the final report, retrying with backoff; True once the backend has it."""
+        path = f"/api/v1/operations/{quote(operation_id, safe='')}/finish"
+        give_up = give_up or threading.Event()
+        deadline = time.monotonic() + max_wait_s
+        backoff = Backoff()
+        while True:
+            try:
+                response = self._post(path, report)
+                if response.is_success:
+                    log.info("finish reported", operation_id=operation_id, status=report.status)
+                    return True
+                if response.status_code in _FINISH_FINAL_STATUSES:
+                    log.warning(
+                        "backend refused the finish report; not retrying",
+                        operation_id=operation_id,
+                        http_status=response.status_code,
+                        answer=response.text[:200],
+                    )
+                    return False
+                problem = f"HTTP {response.status_code}"
+            except httpx.HTTPError as error:
+                problem = describe_error(error)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.error("gave up reporting the finish", operation_id=operation_id, error=problem)
+                return False
+            delay = min(backoff.next_delay(), remaining)
+            log.warning(
+                "finish report not delivered; retrying",
+                operation_id=operation_id,
+                error=problem,
+                retry_in_s=round(delay, 2),
+            )
+            if give_up.wait(delay):
+                log.error("finish report abandoned", operation_id=operation_id, error=problem)
+                return False

@@ -1,0 +1,276 @@
+"""The worker's HTTP app: takes operations from the backend and keeps itself registered.
+
+``create_worker_app`` wraps a job function into an ASGI app for uvicorn. The lifespan
+registers with the backend and heartbeats in a background thread; on shutdown (uvicorn
+runs it on SIGTERM) the running job is cancelled, its finish report delivered, and the
+worker deregisters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+import signal
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
+
+from ktrdr.config import Settings, get_settings
+from ktrdr.logging_setup import get_logger
+from ktrdr.protocol import (
+    WORKER_SECRET_HEADER,
+    OperationDispatch,
+    WorkerCapabilities,
+    WorkerHealth,
+    WorkerRegistration,
+    WorkerType,
+)
+from ktrdr.workers.backend_client import BackendClient
+from ktrdr.workers.executor import JobExecutor, JobFunction, WorkerBusyError
+
+DEFAULT_PORTS: dict[str, int] = {"backtesting": 5003, "training": 5004}
+_WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerIdentity:
+    worker_id: str
+    endpoint_url: str
+
+
+def worker_identity(worker_type: WorkerType, settings: Settings) -> WorkerIdentity:
+    """The id and URL the worker registers with; settings win over derived defaults."""
+    port = settings.worker_port or DEFAULT_PORTS[worker_type]
+    hostname = socket.gethostname()
+    # Worker ids allow [A-Za-z0-9._:-] only (see WorkerRegistration).
+    derived_id = re.sub(r"[^A-Za-z0-9._:-]", "-", f"{worker_type}-{hostname}-{port}")[:128]
+    host = settings.worker_host
+    if host in _WILDCARD_HOSTS:
+        # Bound to every interface: the backend cannot dial 0.0.0.0, the hostname it can.
+        host = hostname
+    return WorkerIdentity(
+        worker_id=settings.worker_id or derived_id,
+        endpoint_url=settings.worker_public_url or f"http://{host}:{port}",
+    )
+
+
+class _Presence:
+    """Registers with the backend, then heartbeats; re-registers when it is forgotten."""
+
+    def __init__(
+        self,
+        client: BackendClient,
+        registration: Callable[[], WorkerRegistration],
+        health: Callable[[], WorkerHealth],
+        worker_id: str,
+        interval_s: float,
+    ) -> None:
+        self._client = client
+        self._registration = registration
+        self._health = health
+        self._worker_id = worker_id
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="worker-presence", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def _loop(self) -> None:
+        if not self._client.register_until_done(self._registration, self._stop):
+            return
+        while not self._stop.wait(self._interval_s):
+            try:
+                known = self._client.heartbeat(self._worker_id, self._health())
+            except Exception as error:  # never let the presence thread die
+                log.warning("heartbeat failed", worker_id=self._worker_id, error=str(error))
+                continue
+            if not known and not self._stop.is_set():
+                log.info("the backend does not know this worker; registering again")
+                if not self._client.register_until_done(self._registration, self._stop):
+                    return
+
+
+class _WorkerRuntime:
+    """Everything that lives between lifespan start and shutdown."""
+
+    def __init__(
+        self,
+        worker_type: WorkerType,
+        job: JobFunction,
+        settings: Settings,
+        identity: WorkerIdentity,
+        capabilities: WorkerCapabilities | None,
+    ) -> None:
+        self.worker_type = worker_type
+        self.settings = settings
+        self.identity = identity
+        self._capabilities = capabilities
+        self.client = BackendClient(settings.api_url, settings.worker_secret)
+        self.executor = JobExecutor(identity.worker_id, worker_type, job, self.client)
+        self.presence = _Presence(
+            self.client,
+            self._registration,
+            self.executor.health,
+            identity.worker_id,
+            settings.worker_heartbeat_s,
+        )
+
+    def _registration(self) -> WorkerRegistration:
+        if self._capabilities is None:
+            self._capabilities = _detect_capabilities()
+        return WorkerRegistration(
+            worker_id=self.identity.worker_id,
+            worker_type=self.worker_type,
+            endpoint_url=self.identity.endpoint_url,
+            capabilities=self._capabilities,
+            current_operation_id=self.executor.current_operation_id,
+        )
+
+    def start(self) -> None:
+        log.info(
+            "worker starting",
+            worker_id=self.identity.worker_id,
+            worker_type=self.worker_type,
+            endpoint_url=self.identity.endpoint_url,
+            backend=self.settings.api_url,
+        )
+        self.presence.start()
+
+    def stop(self) -> None:
+        log.info("worker stopping", worker_id=self.identity.worker_id)
+        self.executor.shutdown(self.settings.worker_shutdown_grace_s)
+        # Heartbeats stop before the DELETE: a heartbeat answered 404 would re-register.
+        self.presence.stop()
+        self.client.deregister(self.identity.worker_id)
+        self.client.close()
+        log.info("worker stopped", worker_id=self.identity.worker_id)
+
+
+def _detect_capabilities() -> WorkerCapabilities:
+    from ktrdr.workers.capabilities import detect_capabilities
+
+    try:
+        return detect_capabilities()
+    except Exception as error:  # registering without details beats not registering
+        log.warning("could not detect worker capabilities", error=str(error))
+        return WorkerCapabilities()
+
+
+def _secret_check(expected: str | None) -> Callable[[str | None], None]:
+    def check(
+        provided: Annotated[str | None, Header(alias=WORKER_SECRET_HEADER)] = None,
+    ) -> None:
+        if expected is None:
+            return
+        if provided is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, f"missing {WORKER_SECRET_HEADER} header"
+            )
+        if not hmac.compare_digest(provided.encode(), expected.encode()):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"wrong {WORKER_SECRET_HEADER}")
+
+    return check
+
+
+def _runtime(request: Request) -> _WorkerRuntime:
+    runtime: _WorkerRuntime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "worker is not started")
+    return runtime
+
+
+_Runtime = Annotated[_WorkerRuntime, Depends(_runtime)]
+
+
+def create_worker_app(
+    worker_type: WorkerType,
+    job: JobFunction,
+    settings: Settings | None = None,
+    *,
+    capabilities: WorkerCapabilities | None = None,
+) -> FastAPI:
+    """An ASGI app running ``job`` for dispatched operations, one at a time.
+
+    ``capabilities`` skips detection (which imports torch); tests pass it.
+    """
+    settings = settings or get_settings()
+    identity = worker_identity(worker_type, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = _WorkerRuntime(worker_type, job, settings, identity, capabilities)
+        app.state.runtime = runtime
+        runtime.start()
+        try:
+            yield
+        finally:
+            # Blocking (grace period, HTTP calls): keep it off the event loop.
+            await asyncio.to_thread(runtime.stop)
+
+    app = FastAPI(title=f"ktrdr {worker_type} worker", lifespan=lifespan)
+    secret = [Depends(_secret_check(settings.worker_secret))]
+
+    @app.get("/health", response_model=WorkerHealth)
+    def health(runtime: _Runtime) -> WorkerHealth:
+        return runtime.executor.health()
+
+    @app.post("/operations", status_code=status.HTTP_202_ACCEPTED, dependencies=secret)
+    def dispatch(body: OperationDispatch, runtime: _Runtime) -> dict[str, bool]:
+        if body.operation_type != worker_type:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"this is a {worker_type} worker; it cannot run {body.operation_type}",
+            )
+        try:
+            runtime.executor.submit(body)
+        except WorkerBusyError as error:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+        log.info("operation accepted", operation_id=body.operation_id)
+        return {"accepted": True}
+
+    @app.post(
+        "/operations/{operation_id}/cancel",
+        status_code=status.HTTP_202_ACCEPTED,
+        dependencies=secret,
+    )
+    def cancel(operation_id: str, runtime: _Runtime) -> dict[str, bool]:
+        if not runtime.executor.cancel(operation_id):
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"operation {operation_id} is not running here"
+            )
+        return {"cancelling": True}
+
+    return app
+
+
+def serve(app: FastAPI, worker_type: WorkerType, settings: Settings | None = None) -> None:
+    """Serve ``app`` with uvicorn on the configured host and port (the worker's ``main``).
+
+    uvicorn (>= 0.29) re-raises the signal that stopped it once shutdown is complete, so
+    under ``uvicorn ...:app`` a graceful SIGTERM stop still ends "killed by SIGTERM"
+    (status 143). Here a no-op handler is installed first: uvicorn restores it and
+    re-raises into it, and a graceful stop exits 0.
+    """
+    import uvicorn
+
+    settings = settings or get_settings()
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run(
+        app,
+        host=settings.worker_host,
+        port=settings.worker_port or DEFAULT_PORTS[worker_type],
+    )

@@ -1,0 +1,109 @@
+"""The backend and workers as real processes talking HTTP, with failures injected."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import Stack, canary_strategy
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(home=tmp_path / "home")
+    running.start_backend()
+    yield running
+    running.stop_all()
+
+
+def train(stack: Stack, name: str = "canary_smoke", epochs: int = 5) -> str:
+    stack.put_strategy(name, canary_strategy(name, epochs))
+    return stack.post("/trainings/start", {"strategy_name": name})["operation_id"]
+
+
+def test_twenty_backtests_queue_on_one_worker_and_all_complete(stack: Stack) -> None:
+    stack.start_worker("trainer", "training")
+    stack.start_worker("backtester", "backtesting")
+    stack.wait_for_workers(backtesting=1, training=1)
+    trained = stack.wait_status(train(stack), "completed", "failed")
+    assert trained["status"] == "completed", trained["error"]
+    model_id = trained["result"]["model_id"]
+
+    op_ids = [
+        stack.post("/backtests/start", {"strategy_name": "canary_smoke", "model": model_id})[
+            "operation_id"
+        ]
+        for _ in range(20)
+    ]
+    statuses = {stack.operation(op_id)["status"] for op_id in op_ids}
+    assert "pending" in statuses  # one worker: the rest wait in the queue
+    finals = [stack.wait_status(op_id, "completed", "failed", "cancelled") for op_id in op_ids]
+    assert [f["status"] for f in finals] == ["completed"] * 20
+    assert {f["worker_id"] for f in finals} == {"backtester"}
+    assert all("sharpe_ratio" in f["result"]["metrics"] for f in finals)
+    started = [f["started_at"] for f in finals]
+    assert started == sorted(started)  # FIFO
+
+
+def test_cancel_pending_and_running_operations(stack: Stack) -> None:
+    stack.start_worker("trainer", "training")
+    stack.wait_for_workers(training=1)
+    running_id = train(stack, "canary_long", epochs=5000)
+    pending_id = train(stack, "canary_smoke")
+    stack.wait_running(running_id)
+    assert stack.operation(pending_id)["status"] == "pending"
+
+    cancelled_pending = stack.delete(f"/operations/{pending_id}")
+    assert cancelled_pending["status"] == "cancelled"
+    cancelled_running = stack.delete(f"/operations/{running_id}")
+    assert cancelled_running["status"] == "cancelled"
+
+    # The worker really stops and takes the next job.
+    next_id = train(stack, "canary_smoke")
+    done = stack.wait_status(next_id, "completed", "failed")
+    assert done["status"] == "completed", done["error"]
+    assert stack.operation(running_id)["status"] == "cancelled"
+
+
+def test_killed_worker_fails_its_operation_within_the_bound(stack: Stack) -> None:
+    stack.start_worker("trainer", "training")
+    stack.wait_for_workers(training=1)
+    op_id = train(stack, "canary_long", epochs=5000)
+    stack.wait_running(op_id)
+    killed_at = time.monotonic()
+    stack.stop("trainer", signal.SIGKILL)
+    failed = stack.wait_status(op_id, "failed", timeout_s=60)
+    elapsed = time.monotonic() - killed_at
+    assert "trainer" in failed["error"]
+    assert elapsed < 60
+    assert stack.get("/health")["workers"]["training"] == 0
+
+
+def test_backend_restart_mid_operation_loses_nothing(stack: Stack) -> None:
+    stack.start_worker("trainer", "training")
+    stack.wait_for_workers(training=1)
+    op_id = train(stack, "canary_mid", epochs=400)
+    stack.wait_running(op_id)
+    assert stack.stop("backend") in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM
+    stack.start_backend()
+    # The worker notices (heartbeat 404), registers again and delivers its result.
+    stack.wait_for_workers(training=1)
+    done = stack.wait_status(op_id, "completed", "failed", timeout_s=180)
+    assert done["status"] == "completed", done["error"]
+    assert done["worker_id"] == "trainer"
+
+
+def test_sigterm_on_a_busy_worker_reports_the_operation(stack: Stack) -> None:
+    stack.start_worker("trainer", "training")
+    stack.wait_for_workers(training=1)
+    op_id = train(stack, "canary_long", epochs=5000)
+    stack.wait_running(op_id)
+    assert stack.stop("trainer", signal.SIGTERM) in (0, -signal.SIGTERM)
+    final = stack.wait_status(op_id, "cancelled", "failed", timeout_s=30)
+    assert "shutting down" in (final["error"] or "") or "shut down" in (final["error"] or "")

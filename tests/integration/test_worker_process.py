@@ -1,0 +1,147 @@
+"""Worker processes as deployed: uvicorn serving the worker app, talking real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import torch
+
+from tests.support.fake_backend import FakeBackend, free_port, wait_for
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STRATEGY_YAML = (REPO_ROOT / "strategies" / "stoch_adx_breakout.yaml").read_text()
+
+UVICORN = (sys.executable, "-m", "uvicorn", "--host", "127.0.0.1")
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def backend() -> Iterator[FakeBackend]:
+    with FakeBackend() as fake:
+        yield fake
+
+
+def worker_env(backend: FakeBackend, home: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KTRDR_")}
+    env.update(
+        KTRDR_HOME=str(home),
+        KTRDR_API_URL=backend.url,
+        KTRDR_WORKER_PORT=str(port),
+        KTRDR_WORKER_HEARTBEAT_S="0.2",
+        KTRDR_WORKER_SHUTDOWN_GRACE_S="5",
+        KTRDR_LOG_FORMAT="json",
+    )
+    return env
+
+
+def start_process(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as sink:  # a file, not a pipe: nobody has to drain it
+        return subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+
+
+def terminate(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def test_backtest_worker_under_uvicorn_registers_runs_and_stops_gracefully(
+    backend: FakeBackend, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "worker.log"
+    process = start_process(
+        [*UVICORN, "ktrdr.backtesting.backtest_worker:app", "--port", str(port)],
+        worker_env(backend, tmp_path / "home", port),
+        log,
+    )
+    try:
+        registration = wait_for(lambda: backend.calls("register"), timeout_s=60)[0].body
+        assert registration["worker_id"] == f"backtesting-{socket.gethostname()}-{port}"
+        assert registration["worker_type"] == "backtesting"
+        assert registration["endpoint_url"] == f"http://127.0.0.1:{port}"
+        capabilities = registration["capabilities"]
+        assert capabilities["torch_version"] == torch.__version__
+        assert capabilities["gpu"] is torch.cuda.is_available()
+        wait_for(lambda: backend.calls("heartbeat"))
+
+        worker = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{worker}/health").json()["status"] == "idle"
+        # A dispatch over HTTP runs the real job; with no trained model it fails clearly.
+        dispatch = {
+            "operation_id": "op-1",
+            "operation_type": "backtesting",
+            "strategy_yaml": STRATEGY_YAML,
+            "params": {},
+        }
+        assert httpx.post(f"{worker}/operations", json=dispatch).status_code == 202
+        finish = wait_for(lambda: backend.calls("finish"), timeout_s=30)[0].body
+        assert finish["status"] == "failed"
+        assert finish["error"].startswith("ValueError: no trained model")
+    finally:
+        code = terminate(process)
+    output = log.read_text()
+    assert "Application shutdown complete" in output, output
+    assert [c.target for c in backend.calls("deregister")] == [registration["worker_id"]]
+    # uvicorn >= 0.29 re-raises the SIGTERM after its graceful shutdown (-15 here, 143
+    # in a shell); `python -m <worker module>` exits 0 instead (next test).
+    assert code in (0, -signal.SIGTERM), output
+
+
+def test_training_worker_module_exits_0_on_sigterm(backend: FakeBackend, tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "worker.log"
+    process = start_process(
+        [sys.executable, "-m", "ktrdr.training.training_worker"],
+        worker_env(backend, tmp_path / "home", port),
+        log,
+    )
+    try:
+        registration = wait_for(lambda: backend.calls("register"), timeout_s=60)[0].body
+        assert registration["worker_type"] == "training"
+        assert registration["endpoint_url"] == f"http://127.0.0.1:{port}"
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "idle"
+    finally:
+        code = terminate(process)
+    assert code == 0, log.read_text()
+    assert [c.target for c in backend.calls("deregister")] == [registration["worker_id"]]
+
+
+@pytest.mark.parametrize(
+    ("module", "worker_type"),
+    [
+        ("ktrdr.training.training_worker", "training"),
+        ("ktrdr.backtesting.backtest_worker", "backtesting"),
+    ],
+)
+def test_a_worker_without_torch_exits_3_with_one_line(module: str, worker_type: str) -> None:
+    probe = f"import sys; sys.modules['torch'] = None; import {module}"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 3
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"ktrdr {worker_type} worker: the ML stack is missing")
+    assert "no module named 'torch'" in lines[0]
+    assert "ktrdr-worker-cpu" in lines[0]
+    assert "ktrdr-worker-gpu" in lines[0]

@@ -1,0 +1,1 @@
+"""Reusable test helpers (a fake backend for workers)."""

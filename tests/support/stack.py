@@ -1,0 +1,151 @@
+"""A real backend and real workers as separate uvicorn processes, for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.fake_backend import free_port, wait_for
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CANARY = REPO_ROOT / "deploy" / "canary" / "canary_smoke.yaml"
+WORKER_APPS = {
+    "backtesting": "ktrdr.backtesting.backtest_worker:app",
+    "training": "ktrdr.training.training_worker:app",
+}
+
+
+@dataclass
+class Stack:
+    home: Path
+    api_port: int = field(default_factory=free_port)
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        strategies = self.home / "strategies"
+        strategies.mkdir(parents=True, exist_ok=True)
+        return {
+            **os.environ,
+            "KTRDR_HOME": str(self.home),
+            "KTRDR_STRATEGIES_DIR": str(strategies),
+            "KTRDR_API_URL": self.api_url,
+            "KTRDR_HEALTH_INTERVAL_S": "0.5",
+            "KTRDR_WORKER_FAILURE_THRESHOLD": "2",
+            "KTRDR_WORKER_HEARTBEAT_S": "0.5",
+            "KTRDR_WORKER_LOST_TIMEOUT_S": "10",
+            "KTRDR_OPERATION_MAX_RETRIES": "0",
+            **self.env_overrides,
+            **extra,
+        }
+
+    def _start(self, name: str, app: str, port: int, **extra: str) -> None:
+        log = (self.home / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)],
+            env=self.env(**extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start_backend(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._start("backend", "ktrdr.api.main:app", self.api_port)
+        wait_for(self._healthy, timeout_s=30)
+
+    def start_worker(self, name: str, kind: str) -> None:
+        port = free_port()
+        self._start(
+            name, WORKER_APPS[kind], port, KTRDR_WORKER_PORT=str(port), KTRDR_WORKER_ID=name
+        )
+
+    def wait_for_workers(self, backtesting: int = 0, training: int = 0) -> None:
+        def enough() -> bool:
+            counts = self.get("/health")["workers"]
+            return counts["backtesting"] >= backtesting and counts["training"] >= training
+
+        wait_for(enough, timeout_s=60, interval_s=0.2)
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.api_url}/api/v1/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def get(self, path: str) -> Any:
+        response = httpx.get(f"{self.api_url}/api/v1{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        response = httpx.post(f"{self.api_url}/api/v1{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def delete(self, path: str) -> Any:
+        response = httpx.delete(f"{self.api_url}/api/v1{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def put_strategy(self, name: str, text: str) -> None:
+        response = httpx.put(
+            f"{self.api_url}/api/v1/strategies/{name}",
+            params={"replace": "true"},
+            content=text.encode(),
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def operation(self, op_id: str) -> dict[str, Any]:
+        return self.get(f"/operations/{op_id}")
+
+    def wait_status(self, op_id: str, *statuses: str, timeout_s: float = 120) -> dict[str, Any]:
+        return wait_for(
+            lambda: (op := self.operation(op_id))["status"] in statuses and op,
+            timeout_s=timeout_s,
+            interval_s=0.2,
+        )
+
+    def wait_running(self, op_id: str, timeout_s: float = 60) -> dict[str, Any]:
+        """Running on its worker: accepted there and reporting progress."""
+        return wait_for(
+            lambda: (
+                (op := self.operation(op_id))["status"] == "running"
+                and op["progress"]["percent"] > 0
+                and op
+            ),
+            timeout_s=timeout_s,
+            interval_s=0.1,
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        return process.wait(timeout=timeout_s)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            process = self.processes[name]
+            if process.poll() is None:
+                self.stop(name, signal.SIGKILL if name != "backend" else signal.SIGTERM)
+            else:
+                self.processes.pop(name)
+
+
+def canary_strategy(name: str = "canary_smoke", epochs: int = 5) -> str:
+    return (
+        CANARY.read_text()
+        .replace("name: canary_smoke", f"name: {name}")
+        .replace("epochs: 5", f"epochs: {epochs}")
+    )
