@@ -4,6 +4,9 @@ SQLite is tuned for several threads and processes sharing one file: WAL (readers
 block the writer), a busy timeout (writers wait instead of failing), foreign keys on, and
 explicit ``BEGIN`` so that DDL is transactional and write transactions can take the write
 lock up front (``BEGIN IMMEDIATE``, see :func:`for_writes`).
+
+PostgreSQL goes through psycopg 3 (the ``postgres`` extra). A plain ``postgresql://`` or
+``postgres://`` URL, as pasted from a hosting provider, is read as ``postgresql+psycopg://``.
 """
 
 from __future__ import annotations
@@ -18,16 +21,36 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option read by the SQLite "begin" hook: start with the write lock held.
 WRITE_OPTION = "ktrdr_write_transaction"
+# The PostgreSQL driver used when the URL names none (installed by the postgres extra).
+POSTGRES_DRIVER = "psycopg"
+_POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
 
 
-def create_database_engine(url: str) -> Engine:
-    """An engine for ``url``: ``sqlite:///path`` or ``postgresql[+driver]://...``."""
+class DatabaseDriverMissingError(RuntimeError):
+    """The database URL needs a driver that is not installed."""
+
+
+def normalize_database_url(url: str | URL) -> URL:
+    """``url`` parsed; ``postgres[ql]://`` (no or another spelling) -> ``postgresql+psycopg://``.
+
+    SQLAlchemy knows neither the ``postgres`` scheme nor, without a driver name, that we
+    use psycopg 3 (it would pick psycopg2). An explicit driver (``+asyncpg``...) is kept.
+    """
     parsed = make_url(url)
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in _POSTGRES_SCHEMES:
+        return parsed.set(drivername=f"postgresql+{driver or POSTGRES_DRIVER}")
+    return parsed
+
+
+def create_database_engine(url: str | URL) -> Engine:
+    """An engine for ``url``: ``sqlite:///path`` or ``postgresql[+psycopg]://...``."""
+    parsed = normalize_database_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _create_sqlite_engine(parsed)
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        return _create_postgresql_engine(parsed)
     raise ValueError(f"unsupported database backend {backend!r} in {parsed!r}")
 
 
@@ -44,6 +67,24 @@ def for_writes(engine: Engine) -> Engine:
     apply and serialises read-modify-write transactions. No effect on other backends.
     """
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def _create_postgresql_engine(url: URL) -> Engine:
+    if url.get_driver_name() == POSTGRES_DRIVER:
+        _require_psycopg()
+    # pre-ping: a pooled connection the server closed (restart, idle timeout) is replaced
+    # instead of failing the next request.
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _require_psycopg() -> None:
+    try:
+        import psycopg  # noqa: F401  (imported here: only PostgreSQL users need it)
+    except ImportError as error:
+        raise DatabaseDriverMissingError(
+            "KTRDR_DATABASE_URL points at PostgreSQL but the driver is not installed: "
+            f"install the postgres extra (uv sync --extra postgres) [{error}]"
+        ) from error
 
 
 def _create_sqlite_engine(url: URL) -> Engine:
