@@ -171,8 +171,12 @@ class OperationsStore:
             .offset(offset)
         )
         count = select(func.count()).select_from(_table).where(*conditions)
-        # One transaction: the page and the total come from the same snapshot.
-        with self._engine.begin() as conn:
+        # One REPEATABLE READ transaction (SQLite's transactions already are): the page and
+        # the total come from the same snapshot, also on PostgreSQL.
+        engine = self._engine
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        with engine.begin() as conn:
             total = conn.execute(count).scalar_one()
             rows = conn.execute(page).all()
         return [_record(row) for row in rows], total

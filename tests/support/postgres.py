@@ -75,8 +75,11 @@ class PostgresServer:
             ]
         )
         _run(
-            [PG_BIN / "pg_ctl", "-D", self.data_dir, "-l", self.log_file, "-o", options]
-            + ["-w", "-t", "60", "start"],
+            [
+                PG_BIN / "pg_ctl",
+                *("-D", self.data_dir, "-l", self.log_file, "-o", options),
+                *("-w", "-t", "60", "start"),
+            ],
             self.run_as,
             cwd=self.root,
         )
@@ -137,8 +140,11 @@ def start_postgres() -> PostgresServer:
             user = pwd.getpwnam(run_as)
             os.chown(root, user.pw_uid, user.pw_gid)
         _run(
-            [PG_BIN / "initdb", "-D", root / "data", "-U", SUPERUSER, "--auth=trust"]
-            + ["-E", "UTF8", "--locale=C", "--no-sync"],
+            [
+                PG_BIN / "initdb",
+                *("-D", root / "data", "-U", SUPERUSER, "--auth=trust"),
+                *("-E", "UTF8", "--locale=C", "--no-sync"),
+            ],
             run_as,
             cwd=root,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ktrdr.db import create_database_engine, session_factory
+from ktrdr.db.engine import DatabaseDriverMissingError, normalize_database_url
 from ktrdr.db.migrate import upgrade_to_head
 from ktrdr.db.models import OperationRow
 
@@ -67,10 +69,39 @@ def test_unsupported_backend_is_refused() -> None:
 
 
 def test_postgresql_engine_pings_before_use() -> None:
-    pytest.importorskip("psycopg")
     engine = create_database_engine("postgresql+psycopg://user:pw@localhost:5432/ktrdr")
     assert engine.pool._pre_ping  # no connection is made
+    assert engine.dialect.driver == "psycopg"
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:pw@db:5432/ktrdr", "postgresql+psycopg://u:***@db:5432/ktrdr"),
+        ("postgres://u:pw@db/ktrdr", "postgresql+psycopg://u:***@db/ktrdr"),
+        ("postgresql+psycopg://u@db/ktrdr", "postgresql+psycopg://u@db/ktrdr"),
+        ("postgres+psycopg://u@db/ktrdr", "postgresql+psycopg://u@db/ktrdr"),
+        ("postgresql+psycopg2://u@db/ktrdr", "postgresql+psycopg2://u@db/ktrdr"),
+        ("sqlite:///data/ktrdr.db", "sqlite:///data/ktrdr.db"),
+    ],
+)
+def test_plain_postgresql_urls_use_psycopg(url: str, expected: str) -> None:
+    assert repr(normalize_database_url(url)) == expected
+
+
+def test_a_plain_postgres_url_makes_a_psycopg_engine() -> None:
+    engine = create_database_engine("postgres://user:pw@localhost:5432/ktrdr")
+    assert engine.dialect.name == "postgresql"
+    assert engine.dialect.driver == "psycopg"
+    assert engine.url.password == "pw"  # kept, only hidden in repr
+    engine.dispose()
+
+
+def test_missing_postgresql_driver_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg -> ImportError
+    with pytest.raises(DatabaseDriverMissingError, match=r"uv sync --extra postgres"):
+        create_database_engine("postgresql://user@localhost/ktrdr")
 
 
 def test_session_factory_round_trips_tz_aware_utc(engine: Engine) -> None:
