@@ -29,7 +29,10 @@ RUNS = 20
 
 def import_time_s() -> tuple[float, float]:
     """(wall seconds of `import ktrdr.api.main`, cumulative -X importtime seconds)."""
-    code = "import time; t = time.perf_counter(); import ktrdr.api.main; print(time.perf_counter() - t)"
+    code = (
+        "import time; t = time.perf_counter(); import ktrdr.api.main; "
+        "print(time.perf_counter() - t)"
+    )
     walls = []
     for _ in range(5):
         out = subprocess.run(
