@@ -43,6 +43,7 @@ quality: setup lock-check  ## ruff, formatting, deptry, import contracts
 	$(RUN) ruff format --check .
 	$(RUN) deptry .
 	$(RUN) lint-imports
+	$(RUN) hadolint deploy/docker/Dockerfile.*
 
 demo: setup  ## Local stack up; train and backtest the example through the API; stack down
 	@trap '$(RUN) ktrdr down' EXIT; \
