@@ -9,7 +9,7 @@
 #                `buildah push` writes oci-archive:/docker-archive: files by itself).
 #                Its dependencies pull in uidmap and containernetworking-plugins.
 #   debootstrap  builds the Debian root filesystem of the local Python base image.
-#   zstd/gzip    only gzip is used (image-size.sh); gzip is always present.
+#   Nothing else: image-size.sh needs only python3.
 set -euo pipefail
 
 want=(buildah debootstrap)
