@@ -27,7 +27,7 @@ uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 setup: uv  ## Create .venv: locked packages, CPU torch, dev tools
-	@sh deploy/scripts/sync-cpu-torch.sh --extra ml --extra postgres
+	@sh deploy/scripts/sync-cpu-torch.sh --extra ml --extra postgres --extra cli
 
 test: setup  ## Run every test
 	$(RUN) pytest -q

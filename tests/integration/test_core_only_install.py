@@ -28,13 +28,14 @@ def uv() -> list[str]:
     return shlex.split(command)
 
 
-@pytest.fixture(scope="module")
-def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("core")
+def make_venv(root: Path, *extras: str) -> Path:
+    """The project and its locked dependencies, with only the given extras."""
     requirements = root / "requirements.txt"
     run = {"check": True, "cwd": REPO_ROOT, "capture_output": True, "text": True}
+    extra_flags = [flag for extra in extras for flag in ("--extra", extra)]
     exported = subprocess.run(
-        [*uv(), "export", "--locked", "--no-dev", "--no-hashes", "--no-emit-project"], **run
+        [*uv(), "export", "--locked", "--no-dev", "--no-hashes", "--no-emit-project", *extra_flags],
+        **run,
     ).stdout
     requirements.write_text(exported)
     venv = root / "venv"
@@ -45,6 +46,18 @@ def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [*uv(), "pip", "install", "--python", python, "--no-deps", str(REPO_ROOT)], **run
     )
     return venv
+
+
+@pytest.fixture(scope="module")
+def core_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the backend image installs: core dependencies, no extras."""
+    return make_venv(tmp_path_factory.mktemp("core"))
+
+
+@pytest.fixture(scope="module")
+def cli_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A client machine: the command line without the compute stack."""
+    return make_venv(tmp_path_factory.mktemp("cli"), "cli")
 
 
 def test_core_install_has_no_compute_stack(core_venv: Path) -> None:
@@ -136,9 +149,9 @@ def test_backend_serves_every_endpoint_without_extras(
     [
         ["-m", "ktrdr.training.training_worker"],
         ["-m", "uvicorn", "ktrdr.backtesting.backtest_worker:app"],
-        ["-m", "ktrdr.cli.main", "worker", "start", "--type", "training"],
+        ["-m", "ktrdr.backtesting.backtest_worker"],
     ],
-    ids=["training-module", "backtest-uvicorn", "cli-worker-start"],
+    ids=["training-module", "backtest-uvicorn", "backtest-module"],
 )
 def test_a_worker_on_the_backend_image_exits_with_a_clear_line(
     core_venv: Path, command: list[str]
@@ -154,9 +167,28 @@ def test_a_worker_on_the_backend_image_exits_with_a_clear_line(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_local_training_without_extras_says_what_to_install(core_venv: Path) -> None:
+def test_the_command_line_on_a_server_image_says_what_to_install(core_venv: Path) -> None:
     result = subprocess.run(
-        [core_venv / "bin" / "ktrdr", "train", "rsi_macd_trend", "--local"],
+        [core_venv / "bin" / "ktrdr", "workers"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "uv sync --extra cli" in result.stderr
+
+
+def test_a_cli_worker_start_without_the_ml_stack_exits_clearly(cli_venv: Path) -> None:
+    result = subprocess.run(
+        [cli_venv / "bin" / "ktrdr", "worker", "start", "--type", "training"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "ktrdr-worker-cpu or ktrdr-worker-gpu" in result.stderr
+
+
+def test_local_training_without_the_ml_stack_says_what_to_install(cli_venv: Path) -> None:
+    result = subprocess.run(
+        [cli_venv / "bin" / "ktrdr", "train", "rsi_macd_trend", "--local"],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ktrdr.cli.main import app
+from ktrdr.cli.app import app
 
 METRIC_KEYS = {
     "total_return",

@@ -34,7 +34,7 @@ def test_model_modules_do_not_load_torch(module: str) -> None:
         "ktrdr.indicators.catalogue",
         "ktrdr.models.registry",
         "ktrdr.config",
-        "ktrdr.cli.main",
+        "ktrdr.cli.app",
     ],
 )
 def test_control_plane_modules_load_no_compute_library(module: str) -> None:

@@ -1,0 +1,51 @@
+"""The ``ktrdr`` command tree (typer + rich, from the ``cli`` extra)."""
+
+from __future__ import annotations
+
+import typer
+
+from ktrdr import __version__
+from ktrdr.cli import (
+    data_commands,
+    model_commands,
+    ops_commands,
+    research_commands,
+    stack_commands,
+    strategy_commands,
+)
+from ktrdr.config import get_settings
+from ktrdr.logging_setup import configure_logging
+
+app = typer.Typer(
+    name="ktrdr",
+    help="Neuro-fuzzy trading strategy research.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_commands.app, name="data")
+app.add_typer(strategy_commands.app, name="strategies")
+app.add_typer(model_commands.app, name="models")
+app.add_typer(ops_commands.app, name="ops")
+app.add_typer(stack_commands.worker_app, name="worker")
+app.command()(research_commands.train)
+app.command()(research_commands.backtest)
+app.command()(ops_commands.workers)
+app.command()(stack_commands.up)
+app.command()(stack_commands.down)
+app.command()(stack_commands.serve)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ktrdr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
