@@ -16,9 +16,11 @@ export UV_PYTHON ?= 3.11
 export TORCH_WHEELHOUSE ?= $(PIP_FIND_LINKS)
 RUN := $(UV) run --no-sync
 STRATEGY ?= rsi_macd_trend
+# Images that `make images` builds and `make images-check` verifies (worker-gpu on demand).
+IMAGES ?= backend worker-cpu dev
 
 .PHONY: help uv setup test test-unit quality lock-check demo demo-local benchmark \
-	test-canary-functional up down
+	test-canary-functional up down images images-check
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,3 +68,9 @@ test-canary-functional: setup  ## Canary check (KTRDR_API_URL, else a throw-away
 
 benchmark: setup  ## Backtest engine speed on 100,000 bars
 	$(RUN) python benchmarks/backtest_speed.py
+
+images: setup  ## Build $(IMAGES) daemonlessly (buildah, private store, local Debian base)
+	bash deploy/images/build.sh $(IMAGES)
+
+images-check: images  ## Build, then verify $(IMAGES) in containers and print the size table
+	KTRDR_PYTHON=$(CURDIR)/.venv/bin/python python3 deploy/images/check.py $(IMAGES)
