@@ -279,6 +279,10 @@ def canary(workdir: Path) -> Report:
             workdir / "c-training.log",
         ),
     ):
+        healthy = wait_healthy(
+            backend, ["python", "-m", "ktrdr.healthcheck", "api"], backend_env, timeout=90
+        )
+        report.check(healthy, "backend container healthy")
         python = os.environ.get("KTRDR_PYTHON", str(REPO / ".venv" / "bin" / "python"))
         result = run(
             [python, str(REPO / "deploy" / "canary" / "functional_check.py")],
