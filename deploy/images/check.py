@@ -50,7 +50,7 @@ BUDGETS: dict[str, tuple[int | None, int | None]] = {
     "backend": (200 * MB, 70 * MB),
     "worker-cpu": (900 * MB, 300 * MB),
     "dev": (1100 * MB, None),
-    "worker-gpu": (None, None),  # base + locked CUDA stack + 300 MB, computed per build
+    "worker-gpu": (None, None),  # base + locked CUDA stack (torch + its CUDA closure) + 300 MB
 }
 EXPECTED_TORCH = {"backend": "none", "worker-cpu": "cpu", "dev": "cpu", "worker-gpu": "cuda"}
 WORKER_MESSAGE = "ktrdr-worker-cpu or ktrdr-worker-gpu"
@@ -147,11 +147,12 @@ def locked_torch() -> str:
 
 
 def cuda_stack_bytes(name: str) -> int:
+    """Installed bytes of the locked CUDA stack: CUDA torch, nvidia-*, triton, cuda-*."""
     probe = (
         "import importlib.metadata as m, re, os\n"
         "total = 0\n"
         "for d in m.distributions():\n"
-        "    if re.match(r'(nvidia-|triton|cuda-)', d.metadata['Name'].lower()):\n"
+        "    if re.match(r'(torch$|nvidia-|triton|cuda-)', d.metadata['Name'].lower()):\n"
         "        for f in d.files or []:\n"
         "            p = d.locate_file(f)\n"
         "            total += os.path.getsize(p) if os.path.isfile(p) else 0\n"
