@@ -5,6 +5,7 @@
 #
 #   deploy/images/build.sh backend worker-cpu dev        # default: backend worker-cpu dev
 #   IMAGE_TAG=test deploy/images/build.sh worker-gpu
+# The dev image is always tagged ktrdr-backend:dev, as compose and sandboxes expect.
 #
 # Environment: IMAGE_TAG (default test), TORCH_WHEELHOUSE (a folder holding the CPU torch
 # wheel; default: pip's find-links), BASE_IMAGE, UV_VERSION.
@@ -36,11 +37,12 @@ fi
 
 revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 for image in "${images[@]}"; do
+    image_tag=$tag
     case $image in
         backend) name=ktrdr-backend ;;
         worker-cpu) name=ktrdr-worker-cpu ;;
         worker-gpu) name=ktrdr-worker-gpu ;;
-        dev) name=ktrdr-backend-dev ;;
+        dev) name=ktrdr-backend image_tag=dev ;;  # the seed's ktrdr-backend:dev
         *) echo "unknown image $image (backend, worker-cpu, worker-gpu, dev)" >&2; exit 2 ;;
     esac
     # buildah 1.28 drops the uv stage's source image after a build: make sure it is there.
@@ -52,8 +54,8 @@ for image in "${images[@]}"; do
         --build-arg "UV_IMAGE=localhost/uv:$uv_version" \
         --build-arg "REVISION=$revision" \
         "${wheel_arg[@]}" \
-        -t "localhost/$name:$tag" . >/dev/null
-    echo "built localhost/$name:$tag in $(( $(date +%s) - started ))s"
+        -t "localhost/$name:$image_tag" . >/dev/null
+    echo "built localhost/$name:$image_tag in $(( $(date +%s) - started ))s"
 done
 "$buildah" rmi --prune >/dev/null 2>&1 || true
 find deploy/docker/wheelhouse -name '*.whl' -delete

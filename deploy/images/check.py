@@ -39,11 +39,11 @@ TAG = os.environ.get("IMAGE_TAG", "test")
 MB = 1_000_000
 SLIM_DISK = 126 * MB  # python:3.13-slim, amd64
 SLIM_COMPRESSED = 43 * MB
-NAMES = {
-    "backend": "ktrdr-backend",
-    "worker-cpu": "ktrdr-worker-cpu",
-    "worker-gpu": "ktrdr-worker-gpu",
-    "dev": "ktrdr-backend-dev",
+REFS = {
+    "backend": f"localhost/ktrdr-backend:{TAG}",
+    "worker-cpu": f"localhost/ktrdr-worker-cpu:{TAG}",
+    "worker-gpu": f"localhost/ktrdr-worker-gpu:{TAG}",
+    "dev": "localhost/ktrdr-backend:dev",  # what compose and sandboxes run
 }
 # (projected on-disk budget, projected compressed budget); None: no budget.
 BUDGETS: dict[str, tuple[int | None, int | None]] = {
@@ -162,7 +162,7 @@ def cuda_stack_bytes(name: str) -> int:
 
 
 def check_image(kind: str, ports: dict[str, int], workdir: Path) -> Report:
-    image = f"localhost/{NAMES[kind]}:{TAG}"
+    image = REFS[kind]
     report = Report(image)
     print(f"\n{image}", flush=True)
     disk, compressed = sizes(image)
@@ -260,8 +260,8 @@ def canary(workdir: Path) -> Report:
             "KTRDR_WORKER_PUBLIC_URL": f"http://127.0.0.1:{port}",
         }
 
-    backend_image = f"localhost/{NAMES['backend']}:{TAG}"
-    worker_image = f"localhost/{NAMES['worker-cpu']}:{TAG}"
+    backend_image = REFS["backend"]
+    worker_image = REFS["worker-cpu"]
     with (
         container(backend_image, volume) as backend,
         container(worker_image, volume) as backtester,
@@ -298,9 +298,9 @@ def canary(workdir: Path) -> Report:
 
 def main(argv: list[str]) -> int:
     kinds = argv[1:] or ["backend", "worker-cpu", "dev"]
-    unknown = [k for k in kinds if k not in NAMES]
+    unknown = [k for k in kinds if k not in REFS]
     if unknown:
-        print(f"unknown image(s) {unknown}; choose from {list(NAMES)}")
+        print(f"unknown image(s) {unknown}; choose from {list(REFS)}")
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="ktrdr-images-check-"))
     reports = [

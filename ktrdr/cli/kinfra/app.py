@@ -1,0 +1,31 @@
+"""The ``kinfra`` command tree (typer + rich, from the ``cli`` extra)."""
+
+from __future__ import annotations
+
+import typer
+
+from ktrdr import __version__
+from ktrdr.cli.kinfra import sandbox_commands
+
+app = typer.Typer(
+    name="kinfra",
+    help="ktrdr infrastructure: docker compose sandboxes of the stack.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(sandbox_commands.app, name="sandbox", no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kinfra (ktrdr {__version__})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """ktrdr infrastructure commands."""
