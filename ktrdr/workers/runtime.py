@@ -174,7 +174,7 @@ def _secret_check(expected: str | None) -> Callable[[str | None], None]:
     def check(
         provided: Annotated[str | None, Header(alias=WORKER_SECRET_HEADER)] = None,
     ) -> None:
-        if expected is None:
+        if not expected:  # unset or empty: no secret, as on the backend
             return
         if provided is None:
             raise HTTPException(
