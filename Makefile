@@ -40,12 +40,17 @@ test-unit: setup  ## Run the unit tests
 lock-check: uv
 	$(UV) lock --check
 
-quality: setup lock-check  ## ruff, formatting, deptry, import contracts
+quality: setup lock-check  ## ruff, deptry, import contracts, hadolint, deploy validators
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) deptry .
 	$(RUN) lint-imports
 	$(RUN) hadolint deploy/docker/Dockerfile.*
+	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec \
+		deploy/environments/*/docker-compose*.yml ktrdr/cli/kinfra/templates/docker-compose.base.yml
+	$(RUN) zizmor --offline --min-severity high .github/workflows
+	$(RUN) pytest -q tests/unit/deploy  # deploy artifacts checked against each other
 
 demo: setup  ## Local stack up; train and backtest the example through the API; stack down
 	@trap '$(RUN) ktrdr down' EXIT; \
