@@ -14,28 +14,12 @@ from ktrdr.models.registry import ModelInfo, ModelNotFoundError, get_model
 from ktrdr.progress import CancelToken, ProgressCallback
 from ktrdr.protocol import OperationDispatch
 from ktrdr.strategies import parse_strategy
+from ktrdr.workers.job_params import check_param_names, text_param
 
 _CONFIG_KEYS = ("initial_capital", "commission", "slippage", "position_size")
 PARAMS = frozenset({"model", "symbol", "timeframe", "start_date", "end_date", *_CONFIG_KEYS})
 _MODEL_ID = re.compile(r"^(?P<strategy>[^/]+)/(?P<timeframe>\d+[mhdw])_(?P<version>v\d+|latest)$")
 _VERSION = re.compile(r"^v?(?P<number>\d+)$")
-
-
-def _check_param_names(params: dict[str, Any], allowed: frozenset[str], what: str) -> None:
-    # A misspelt option would otherwise be ignored and silently change the result.
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ValueError(
-            f"unknown {what} parameter(s): {', '.join(unknown)}; "
-            f"allowed: {', '.join(sorted(allowed))}"
-        )
-
-
-def _text(params: dict[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, got {value!r}")
-    return value
 
 
 def resolve_model(
@@ -75,18 +59,18 @@ def run_backtest_job(
 ) -> dict[str, Any]:
     """Backtest the dispatched strategy's model; returns the backtest result JSON."""
     params = dispatch.params
-    _check_param_names(params, PARAMS, "backtest")
+    check_param_names(params, PARAMS, "backtest")
     strategy = parse_strategy(dispatch.strategy_yaml, source="dispatched strategy")
     timeframe = strategy.training_data.base_timeframe
-    requested = _text(params, "timeframe")
+    requested = text_param(params, "timeframe")
     if requested is not None and requested != timeframe:
         raise ValueError(
             f"timeframe {requested!r} does not match strategy {strategy.name!r}, which trades "
             f"{timeframe} (its first training timeframe)"
         )
     # Every parameter is checked before the (slower) model lookup and data loading.
-    symbol = _text(params, "symbol")
-    start, end = _text(params, "start_date"), _text(params, "end_date")
+    symbol = text_param(params, "symbol")
+    start, end = text_param(params, "start_date"), text_param(params, "end_date")
     # Unset options keep BacktestConfig's defaults; it validates the values given.
     config = BacktestConfig(**{k: params[k] for k in _CONFIG_KEYS if params.get(k) is not None})
     settings = get_settings()

@@ -10,25 +10,9 @@ from ktrdr.progress import CancelToken, ProgressCallback
 from ktrdr.protocol import OperationDispatch
 from ktrdr.strategies import parse_strategy
 from ktrdr.training.pipeline import train_strategy
+from ktrdr.workers.job_params import check_param_names, text_param
 
 PARAMS = frozenset({"symbols", "timeframes", "start_date", "end_date"})
-
-
-def _check_param_names(params: dict[str, Any]) -> None:
-    # A misspelt option would otherwise be ignored and silently change the result.
-    unknown = sorted(set(params) - PARAMS)
-    if unknown:
-        raise ValueError(
-            f"unknown training parameter(s): {', '.join(unknown)}; "
-            f"allowed: {', '.join(sorted(PARAMS))}"
-        )
-
-
-def _text(params: dict[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, got {value!r}")
-    return value
 
 
 def _text_list(params: dict[str, Any], key: str) -> list[str] | None:
@@ -47,7 +31,7 @@ def run_training_job(
 ) -> dict[str, Any]:
     """Train the dispatched strategy; returns the training summary (with the model id)."""
     params = dispatch.params
-    _check_param_names(params)
+    check_param_names(params, PARAMS, "training")
     strategy = parse_strategy(dispatch.strategy_yaml, source="dispatched strategy")
     timeframes = _text_list(params, "timeframes")
     if timeframes is not None and timeframes != strategy.training_data.timeframes:
@@ -56,7 +40,7 @@ def run_training_job(
             f"on {strategy.training_data.timeframes}; change the strategy to change them"
         )
     symbols = _text_list(params, "symbols")
-    start, end = _text(params, "start_date"), _text(params, "end_date")
+    start, end = text_param(params, "start_date"), text_param(params, "end_date")
     settings = get_settings()
     return train_strategy(
         strategy,
