@@ -80,12 +80,19 @@ def _env_value(value: str) -> str:
     return f"'{value}'"
 
 
+IMAGE_USER = (10001, 10001)  # the images' own non-root user
+
+
 def host_user() -> str:
-    """``uid:gid`` the ktrdr containers run as, so they can write the bind-mounted folders."""
+    """``uid:gid`` the ktrdr containers run as, so they can write the bind-mounted folders.
+
+    The host user's own ids, except root: containers never run as root, the slot's
+    folders are handed to the images' user instead (see :func:`create`).
+    """
     getuid = getattr(os, "getuid", None)
     getgid = getattr(os, "getgid", None)
-    if getuid is None or getgid is None:  # Windows: Docker Desktop ignores ownership
-        return "10001:10001"
+    if getuid is None or getgid is None or getuid() == 0:  # Windows, or root
+        return "{}:{}".format(*IMAGE_USER)
     return f"{getuid()}:{getgid()}"
 
 
@@ -266,8 +273,10 @@ def create(
 def _write_slot(slot: int, directory: Path, backend_image: str, worker_image: str) -> None:
     compose = render_compose(slot, directory)
     env = render_env(slot, directory, backend_image, worker_image)
-    (directory / "data").mkdir()
-    (directory / "models").mkdir()
+    for folder in (directory / "data", directory / "models"):
+        folder.mkdir()
+        if getattr(os, "geteuid", lambda: -1)() == 0:
+            os.chown(folder, *IMAGE_USER)
     (directory / PROMETHEUS_FILE).write_text(template_text(PROMETHEUS_FILE), "utf-8")
     (directory / ENV_FILE).write_text(env, "utf-8")
     (directory / COMPOSE_FILE).write_text(compose, "utf-8")

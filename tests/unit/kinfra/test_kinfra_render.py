@@ -208,3 +208,12 @@ def test_an_unknown_placeholder_is_an_error() -> None:
         slots.render("a: ${SANDBOX_NOPE}\nb: ${KTRDR_WORKER_IMAGE:-x}\n", {})
     rendered = slots.render("a: ${SANDBOX_A}\nb: ${KTRDR_WORKER_IMAGE:-x}\n", {"SANDBOX_A": "1"})
     assert rendered == "a: 1\nb: ${KTRDR_WORKER_IMAGE:-x}\n"
+
+
+def test_containers_never_run_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slots.os, "getuid", lambda: 0)
+    monkeypatch.setattr(slots.os, "getgid", lambda: 0)
+    assert slots.host_user() == "10001:10001"
+    monkeypatch.setattr(slots.os, "getuid", lambda: 1000)
+    monkeypatch.setattr(slots.os, "getgid", lambda: 1000)
+    assert slots.host_user() == "1000:1000"
