@@ -152,6 +152,7 @@ def backtest(
                 initial_capital=capital,
                 commission=commission,
                 slippage=slippage,
+                position_size=position_size,
             )
             _after_start(client, started, follow, as_json, "backtesting")
         return

@@ -47,6 +47,7 @@ class BacktestRequest(_StartRequest):
     initial_capital: float | None = Field(default=None, gt=0)
     commission: float | None = Field(default=None, ge=0, lt=1)
     slippage: float | None = Field(default=None, ge=0, lt=1)
+    position_size: float | None = Field(default=None, gt=0, le=1)
 
     @field_validator("symbol")
     @classmethod
@@ -150,12 +151,12 @@ def report_progress(
 def report_finish(
     operation_id: str, report: FinishReport, services: ServicesDep
 ) -> dict[str, bool]:
-    services.operations.get(operation_id)  # 404 for an unknown operation
+    record = services.operations.get(operation_id)  # 404 for an unknown operation
     accepted = services.operations.finish(
         operation_id, report.worker_id, report.status, report.result, report.error
     )
     if accepted:
-        OPERATIONS_FINISHED.labels(services.operations.get(operation_id).type, report.status).inc()
+        OPERATIONS_FINISHED.labels(record.type, report.status).inc()
     services.registry.release(report.worker_id, operation_id)
     services.dispatcher.wake()
     return {"accepted": accepted}

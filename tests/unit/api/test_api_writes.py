@@ -82,8 +82,11 @@ def test_operations_queue_while_no_worker_and_cancel(client: TestClient) -> None
     op_id = started.json()["operation_id"]
     assert started.json()["status"] == "pending"
     backtest = client.post(
-        f"{API}/backtests/start", json={"strategy_name": "rsi_macd_trend", "symbol": "aapl"}
+        f"{API}/backtests/start",
+        json={"strategy_name": "rsi_macd_trend", "symbol": "aapl", "position_size": 0.5},
     ).json()
+    params = client.get(f"{API}/operations/{backtest['operation_id']}").json()["params"]
+    assert params == {"symbol": "AAPL", "position_size": 0.5}  # what the worker receives
 
     page = client.get(f"{API}/operations", params={"status": "pending"}).json()
     assert page["total"] == 2
@@ -122,6 +125,7 @@ def test_start_requests_are_validated(client: TestClient) -> None:
     assert start("backtests", {"strategy_name": "rsi_macd_trend", "timeframe": "1w"}) == 400
     assert start("backtests", {"strategy_name": "rsi_macd_trend", "model": "x/1d_v9"}) == 404
     assert start("backtests", {"strategy_name": "rsi_macd_trend", "commission": 2}) == 422
+    assert start("backtests", {"strategy_name": "rsi_macd_trend", "position_size": 1.5}) == 422
     assert client.post(f"{API}/trainings/start", content="{not json").status_code == 422
 
 
