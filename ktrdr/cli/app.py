@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from ktrdr import __version__
 from ktrdr.cli import (
     data_commands,
     model_commands,
@@ -13,6 +12,7 @@ from ktrdr.cli import (
     stack_commands,
     strategy_commands,
 )
+from ktrdr.cli.version import version_callback
 from ktrdr.config import get_settings
 from ktrdr.logging_setup import configure_logging
 
@@ -35,16 +35,14 @@ app.command()(stack_commands.down)
 app.command()(stack_commands.serve)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ktrdr {__version__}")
-        raise typer.Exit()
-
-
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
+        False,
+        "--version",
+        callback=version_callback("ktrdr {version}"),
+        is_eager=True,
+        help="Print the version.",
     ),
 ) -> None:
     settings = get_settings()

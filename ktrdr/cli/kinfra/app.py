@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from ktrdr import __version__
 from ktrdr.cli.kinfra import sandbox_commands
+from ktrdr.cli.version import version_callback
 
 app = typer.Typer(
     name="kinfra",
@@ -16,16 +16,14 @@ app = typer.Typer(
 app.add_typer(sandbox_commands.app, name="sandbox", no_args_is_help=True)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"kinfra (ktrdr {__version__})")
-        raise typer.Exit()
-
-
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
+        False,
+        "--version",
+        callback=version_callback("kinfra (ktrdr {version})"),
+        is_eager=True,
+        help="Print the version.",
     ),
 ) -> None:
     """ktrdr infrastructure commands."""
