@@ -23,9 +23,9 @@ IMAGES ?= backend worker-cpu dev
 	test-canary-functional up down images images-check
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
-uv:
+uv:  ## Install uv when it is missing
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 setup: uv  ## Create .venv: locked packages, CPU torch, dev tools
@@ -37,7 +37,7 @@ test: setup  ## Run every test
 test-unit: setup  ## Run the unit tests
 	$(RUN) pytest -q tests/unit
 
-lock-check: uv
+lock-check: uv  ## uv.lock matches pyproject.toml
 	$(UV) lock --check
 
 quality: setup lock-check  ## ruff, deptry, import contracts, hadolint, deploy validators
@@ -48,9 +48,9 @@ quality: setup lock-check  ## ruff, deptry, import contracts, hadolint, deploy v
 	$(RUN) hadolint deploy/docker/Dockerfile.*
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec \
-		deploy/environments/*/docker-compose*.yml ktrdr/cli/kinfra/templates/docker-compose.base.yml
+		deploy/environments/*/docker-compose*.yml ktrdr/infra/sandbox/templates/docker-compose.base.yml
 	$(RUN) zizmor --offline --min-severity high .github/workflows
-	$(RUN) pytest -q tests/unit/deploy  # deploy artifacts checked against each other
+	$(RUN) pytest -q tests/unit/infra/deploy  # deploy artifacts checked against each other
 
 demo: setup  ## Local stack up; train and backtest the example through the API; stack down
 	@trap '$(RUN) ktrdr down' EXIT; \

@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from ktrdr.backtesting.config import BacktestConfig
-from ktrdr.backtesting.engine import run_backtest
-from ktrdr.strategies.schema import DecisionsConfig
+from ktrdr.compute.backtesting.config import BacktestConfig
+from ktrdr.compute.backtesting.engine import run_backtest
+from ktrdr.research.strategies.schema import DecisionsConfig
 
 BARS = 100_000
 SIGNAL_RATE = 0.05  # share of bars with a BUY or SELL

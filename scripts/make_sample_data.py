@@ -1,4 +1,4 @@
-"""Build the bundled sample series in ktrdr/data/samples/ from the bokeh-sampledata wheel.
+"""Build the bundled sample series in ktrdr/research/data/samples/ from the bokeh-sampledata wheel.
 
 Usage:
     pip download --no-deps bokeh-sampledata -d /tmp/bk
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ktrdr.data.csv_format import (  # noqa: E402  (needs the sys.path line above)
+from ktrdr.research.data.csv_format import (  # noqa: E402  (needs the sys.path line above)
     Bar,
     CsvReport,
     format_bars_csv,

@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ktrdr.config import get_settings
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STRATEGIES_DIR = REPO_ROOT / "strategies"
+from ktrdr.core.settings import get_settings
+from tests.support.paths import STRATEGIES_DIR
 
 
 @pytest.fixture

@@ -200,7 +200,7 @@ def check_image(kind: str, ports: dict[str, int], workdir: Path) -> Report:
                 name, ["python", "-c", "from ktrdr.api.main import app; print(app.title)"]
             )
             report.check(app.returncode == 0, "from ktrdr.api.main import app works")
-            worker = exec_in(name, ["python", "-m", "ktrdr.backtesting.backtest_worker"])
+            worker = exec_in(name, ["python", "-m", "ktrdr.workers", "backtesting"])
             report.check(
                 worker.returncode == 3 and WORKER_MESSAGE in worker.stderr,
                 f"a worker on the backend image exits {worker.returncode}: "
@@ -269,24 +269,24 @@ def canary(workdir: Path) -> Report:
         serving(backend, ["python", "-m", "ktrdr.api"], backend_env, workdir / "c-backend.log"),
         serving(
             backtester,
-            ["python", "-m", "ktrdr.backtesting.backtest_worker"],
+            ["python", "-m", "ktrdr.workers", "backtesting"],
             worker_env(15003),
             workdir / "c-backtest.log",
         ),
         serving(
             trainer,
-            ["python", "-m", "ktrdr.training.training_worker"],
+            ["python", "-m", "ktrdr.workers", "training"],
             worker_env(15004),
             workdir / "c-training.log",
         ),
     ):
         healthy = wait_healthy(
-            backend, ["python", "-m", "ktrdr.healthcheck", "api"], backend_env, timeout=90
+            backend, ["python", "-m", "ktrdr.core.healthcheck", "api"], backend_env, timeout=90
         )
         report.check(healthy, "backend container healthy")
         python = os.environ.get("KTRDR_PYTHON", str(REPO / ".venv" / "bin" / "python"))
         result = run(
-            [python, str(REPO / "deploy" / "canary" / "functional_check.py")],
+            [python, "-m", "ktrdr.infra.canary"],
             timeout=900,
             env={**os.environ, "KTRDR_API_URL": api},
         )

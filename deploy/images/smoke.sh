@@ -11,7 +11,7 @@
 #   every image   runs as non-root (`id -u` is not 0);
 #   backend       `import torch` fails (no module named torch), `from ktrdr.api.main import
 #                 app` works, a worker started from it (python -m
-#                 ktrdr.backtesting.backtest_worker) exits 3 naming the worker images;
+#                 ktrdr.workers backtesting) exits 3 naming the worker images;
 #   worker-cpu    the ML stack imports, torch.version.cuda is None, CUDA is not available,
 #                 no nvidia-*, triton or cuda-* distribution is installed;
 #   worker-gpu    the ML stack imports, torch.version.cuda is set.
@@ -116,7 +116,7 @@ case "$kind" in
         [ $status -eq 0 ]
         report $? "from ktrdr.api.main import app works" "exit $status: ${out:0:300}"
 
-        out=$(in_image python -m ktrdr.backtesting.backtest_worker 2>&1)
+        out=$(in_image python -m ktrdr.workers backtesting 2>&1)
         status=$?
         if [ $status -eq 3 ] && [[ "$out" == *"ktrdr-worker-cpu or ktrdr-worker-gpu"* ]]; then
             report 0 "a worker started from the backend image exits 3 naming the worker images"

@@ -6,6 +6,9 @@
 # locked torch version goes in, from a local wheelhouse (air-gapped builds) when
 # TORCH_WHEELHOUSE names one, else from TORCH_CPU_INDEX_URL.
 #
+# Bytecode is always compiled: where PYTHONDONTWRITEBYTECODE is set (as on the build
+# machines) nothing would ever cache it, and every process would compile torch anew.
+#
 # Usage: sync-cpu-torch.sh [uv sync options...]   e.g. --extra ml --no-dev
 set -eu
 
@@ -17,7 +20,7 @@ no_install=$("$python_for_tools" "$lock_tool" no-install-flags)
 cpu_index=${TORCH_CPU_INDEX_URL:-https://download.pytorch.org/whl/cpu}
 
 # shellcheck disable=SC2086  # the flags (and UV, e.g. "python3 -m uv") are word lists on purpose
-${UV:-uv} sync --locked --inexact $no_install "$@"
+${UV:-uv} sync --locked --inexact --compile-bytecode $no_install "$@"
 
 venv_python="${UV_PROJECT_ENVIRONMENT:-.venv}/bin/python"
 if "$venv_python" - "$torch_version" <<'PY' 2>/dev/null; then
@@ -37,4 +40,5 @@ else
 fi
 # --no-deps: torch's own non-CUDA dependencies were installed from the lock above.
 # shellcheck disable=SC2086
-${UV:-uv} pip install --python "$venv_python" --no-deps --reinstall-package torch $source_flags "torch==$torch_version"
+${UV:-uv} pip install --python "$venv_python" --no-deps --reinstall-package torch --compile-bytecode \
+    $source_flags "torch==$torch_version"

@@ -1,22 +1,7 @@
 """Run the backend: ``python -m ktrdr.api`` (host and port from KTRDR_API_HOST/PORT)."""
 
-from __future__ import annotations
-
-import uvicorn
-
-from ktrdr.config import get_settings
-
-
-def main() -> None:
-    settings = get_settings()
-    uvicorn.run(
-        "ktrdr.api.main:app",
-        host=settings.api_host,
-        port=settings.api_port,
-        access_log=False,
-        timeout_graceful_shutdown=30,
-    )
-
+from ktrdr.control.server import run_backend
+from ktrdr.core.settings import get_settings
 
 if __name__ == "__main__":
-    main()
+    run_backend(get_settings())

@@ -1,5 +1,4 @@
-"""Backtesting: replay model signals over bars and measure the result.
+"""The seed's module name for model loading; backtests are :mod:`ktrdr.compute.backtesting`.
 
-Kept empty on purpose: importing a submodule (``engine``, ``model_loader``, a worker)
-must not drag in torch or the rest of the compute stack.
+Importing this package loads no torch.
 """

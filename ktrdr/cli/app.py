@@ -12,11 +12,13 @@ from ktrdr.cli import (
     stack_commands,
     strategy_commands,
 )
+from ktrdr.cli.errors import KtrdrGroup
 from ktrdr.cli.version import version_callback
-from ktrdr.config import get_settings
-from ktrdr.logging_setup import configure_logging
+from ktrdr.core.logging_setup import configure_logging
+from ktrdr.core.settings import get_settings
 
 app = typer.Typer(
+    cls=KtrdrGroup,
     name="ktrdr",
     help="Neuro-fuzzy trading strategy research.",
     no_args_is_help=True,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ktrdr.cli.api_client import ApiClient
-from ktrdr.config import Settings, get_settings
-from ktrdr.data.store import DataStore
+from ktrdr.client import ApiClient
+from ktrdr.core.settings import Settings, get_settings
+from ktrdr.research.data.store import DataStore
 
 
 def settings() -> Settings:
@@ -12,7 +12,7 @@ def settings() -> Settings:
 
 
 def data_store() -> DataStore:
-    return DataStore(get_settings().data_path)
+    return DataStore.from_settings(get_settings())
 
 
 def api_client() -> ApiClient:

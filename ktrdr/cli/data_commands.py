@@ -7,9 +7,8 @@ from pathlib import Path
 import typer
 
 from ktrdr.cli.context import data_store
-from ktrdr.cli.output import console, error_console, print_json, table
-from ktrdr.data.csv_format import CsvReport, parse_ohlcv_csv
-from ktrdr.data.store import CsvValidationError, SeriesExistsError, SeriesNotFoundError
+from ktrdr.cli.output import console, error_console, print_json, read_text_file, table
+from ktrdr.research.data.csv_format import CsvReport, parse_ohlcv_csv
 
 app = typer.Typer(help="Market data: list, show, import and validate OHLCV series.")
 
@@ -35,12 +34,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The last bars of a series."""
-    store = data_store()
-    try:
-        bars = store.read_bars(symbol, timeframe, start=start, end=end)
-    except (SeriesNotFoundError, ValueError) as error:
-        error_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
+    bars = data_store().read_bars(symbol, timeframe, start=start, end=end)
     shown = bars[-rows:] if rows > 0 else bars
     if as_json:
         print_json([bar.to_dict() for bar in shown])
@@ -78,7 +72,7 @@ def validate(
     timeframe: str = typer.Option("1d", "--timeframe", "-t"),
 ) -> None:
     """Check a CSV file without importing it; exits 1 when it has errors."""
-    report = parse_ohlcv_csv(path.read_text(encoding="utf-8"), timeframe)
+    report = parse_ohlcv_csv(read_text_file(path), timeframe)
     _print_report(report, str(path))
     if not report.ok:
         raise typer.Exit(1)
@@ -93,17 +87,6 @@ def import_series(
     replace: bool = typer.Option(False, help="Replace an existing series."),
 ) -> None:
     """Validate a CSV and store it as <SYMBOL>_<TIMEFRAME>.csv; nothing is written on error."""
-    store = data_store()
-    try:
-        result = store.import_csv(
-            symbol, timeframe, path.read_text(encoding="utf-8"), replace=replace
-        )
-    except CsvValidationError as error:
-        _print_report(error.report, str(path))
-        error_console.print("[red]import refused: nothing was written[/]")
-        raise typer.Exit(1) from error
-    except (SeriesExistsError, ValueError) as error:
-        error_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
+    result = data_store().import_csv(symbol, timeframe, read_text_file(path), replace=replace)
     _print_report(result.report, str(path))
     console.print(f"[green]stored {result.bars} bars in {result.path}[/]")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from ktrdr.cli.api_client import ApiClient, ApiError
 from ktrdr.cli.output import error_console
+from ktrdr.client import ApiClient
+from ktrdr.core.api_models import Operation
 
 
-def follow_operation(client: ApiClient, operation_id: str, label: str) -> dict[str, Any]:
+def follow_operation(client: ApiClient, operation_id: str, label: str) -> Operation:
     bar = Progress(
         TextColumn(label),
         BarColumn(),
@@ -24,20 +23,16 @@ def follow_operation(client: ApiClient, operation_id: str, label: str) -> dict[s
     with bar:
         task = bar.add_task(label, total=100, status="pending", message="")
 
-        def update(state: dict[str, Any]) -> None:
-            progress = state.get("progress") or {}
+        def update(state: Operation) -> None:
             bar.update(
                 task,
-                completed=progress.get("percent", 0.0),
-                status=state["status"],
-                message=progress.get("message", ""),
+                completed=state.progress.percent,
+                status=state.status,
+                message=state.progress.message,
             )
 
         try:
             return client.wait(operation_id, on_update=update)
-        except ApiError as error:
-            error_console.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from error
         except KeyboardInterrupt:
             error_console.print(
                 f"\nstopped following; the operation goes on. Cancel it with: "

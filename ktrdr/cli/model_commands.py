@@ -6,7 +6,7 @@ import typer
 
 from ktrdr.cli.context import settings
 from ktrdr.cli.output import console, print_json, table
-from ktrdr.models.registry import list_models
+from ktrdr.research.model_registry import list_models
 
 app = typer.Typer(help="Trained models.")
 

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import typer
 
-from ktrdr.cli.api_client import ApiError
 from ktrdr.cli.context import api_client
 from ktrdr.cli.follow import follow_operation
-from ktrdr.cli.output import console, error_console, print_json, table
+from ktrdr.cli.output import console, print_json, table
 
 app = typer.Typer(help="Operations on the backend: list, show, follow, cancel, results.")
-
-
-@contextmanager
-def _client() -> Iterator:  # type: ignore[type-arg]
-    with api_client() as client:
-        try:
-            yield client
-        except ApiError as error:
-            error_console.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from error
 
 
 @app.command("list")
@@ -32,26 +18,27 @@ def list_operations(
     limit: int = typer.Option(20, help="How many, newest first."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    with _client() as client:
+    with api_client() as client:
         page = client.operations(status=status, type=kind, limit=limit)
     if as_json:
         print_json(page)
         return
     rows = [
         [
-            op["id"],
-            op["type"],
-            op["status"],
-            f"{op['progress'].get('percent', 0):.0f}%",
-            op["strategy_name"],
-            op["worker_id"],
-            (op["created_at"] or "")[:19],
+            op.id,
+            op.type,
+            op.status,
+            f"{op.progress.percent:.0f}%",
+            op.strategy_name,
+            op.worker_id,
+            (op.created_at or "")[:19],
         ]
-        for op in page["operations"]
+        for op in page.operations
     ]
-    title = f"Operations ({len(rows)} of {page['total']})"
+    title = f"Operations ({len(rows)} of {page.total})"
     columns = ["id", "type", "status", "progress", "strategy", "worker", "created"]
-    console.print(table(title, columns, rows))
+    # Ids are printed whole, whatever the terminal width: they are for copying.
+    console.print(table(title, columns, rows, whole={"id"}))
 
 
 @app.command("show")
@@ -59,56 +46,54 @@ def show(
     operation_id: str,
     follow: bool = typer.Option(False, "--follow", "-f", help="Follow until it ends."),
 ) -> None:
-    with _client() as client:
+    """The operation as JSON (without its result: see ``ktrdr ops results``)."""
+    with api_client() as client:
         state = (
             follow_operation(client, operation_id, operation_id[:8])
             if follow
             else client.operation(operation_id)
         )
-    state.pop("result", None)
-    print_json(state)
+    print_json(state.model_dump(mode="json", exclude={"result"}))
 
 
 @app.command("follow")
 def follow(operation_id: str) -> None:
     """Progress bar until the operation ends."""
-    with _client() as client:
+    with api_client() as client:
         state = follow_operation(client, operation_id, operation_id[:8])
-    console.print(
-        f"{operation_id}: {state['status']}" + (f" ({state['error']})" if state["error"] else "")
-    )
+    console.print(f"{operation_id}: {state.status}" + (f" ({state.error})" if state.error else ""))
 
 
 @app.command("cancel")
 def cancel(operation_id: str) -> None:
-    with _client() as client:
+    with api_client() as client:
         state = client.cancel(operation_id)
-    console.print(f"{operation_id}: {state['status']}")
+    console.print(f"{operation_id}: {state.status}")
 
 
 @app.command("results")
 def results(operation_id: str) -> None:
-    with _client() as client:
+    with api_client() as client:
         print_json(client.results(operation_id))
 
 
 def workers(as_json: bool = typer.Option(False, "--json")) -> None:
     """Workers registered with the backend."""
-    with _client() as client:
+    with api_client() as client:
         found = client.workers()
     if as_json:
         print_json(found)
         return
     rows = [
         [
-            w["worker_id"],
-            w["worker_type"],
-            w["status"],
-            w["endpoint_url"],
-            "gpu " + w["capabilities"]["device"] if w["capabilities"]["gpu"] else "cpu",
-            w["current_operation_id"],
+            w.worker_id,
+            w.worker_type,
+            w.status,
+            w.endpoint_url,
+            f"gpu {w.capabilities.device}" if w.capabilities.gpu else "cpu",
+            w.current_operation_id,
         ]
         for w in found
     ]
     columns = ["id", "type", "status", "endpoint", "device", "operation"]
-    console.print(table("Workers", columns, rows))
+    console.print(table("Workers", columns, rows, whole={"id", "operation"}))

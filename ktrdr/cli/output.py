@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from ktrdr.core.errors import InvalidInputError
 
 console = Console()
 error_console = Console(stderr=True)
@@ -23,7 +26,26 @@ METRIC_FORMATS = {
 
 
 def print_json(data: Any) -> None:
+    """JSON on stdout; pydantic models as their JSON form."""
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [
+            item.model_dump(mode="json") if hasattr(item, "model_dump") else item for item in data
+        ]
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def read_text_file(path: Path) -> str:
+    """A user's text file (CSV, YAML) as UTF-8; a binary or unreadable file is an input error."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            f"{path} is not UTF-8 text (byte {error.start} is not): is it the right file?"
+        ) from None
+    except OSError as error:
+        raise InvalidInputError(f"cannot read {path}: {error.strerror}") from None
 
 
 def format_metric(name: str, value: Any) -> str:
@@ -34,10 +56,16 @@ def format_metric(name: str, value: Any) -> str:
     return str(value)
 
 
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+def table(
+    title: str, columns: list[str], rows: list[list[Any]], whole: set[str] | None = None
+) -> Table:
+    """A table; the ``whole`` columns are never shortened (ids, meant for copying)."""
     result = Table(title=title, title_justify="left", min_width=len(title) + 4)
     for column in columns:
-        result.add_column(column)
+        if whole and column in whole:
+            result.add_column(column, no_wrap=True, overflow="ignore", min_width=8)
+        else:
+            result.add_column(column)
     for row in rows:
         result.add_row(*["-" if cell is None else str(cell) for cell in row])
     return result

@@ -1,4 +1,8 @@
-"""Start the backend and workers as processes (uvicorn), and stop them again."""
+"""Start the backend and workers as processes, and stop them again.
+
+The processes run the same modules as the images: ``python -m ktrdr.api`` and
+``python -m ktrdr.workers <type>``, configured through their environment.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,18 @@ import sys
 import time
 from pathlib import Path
 
-WORKER_APPS = {
-    "backtesting": "ktrdr.backtesting.backtest_worker:app",
-    "training": "ktrdr.training.training_worker:app",
-}
-BACKEND_APP = "ktrdr.api.main:app"
-DEFAULT_WORKER_PORTS = {"backtesting": 5003, "training": 5004}
+from ktrdr.core.enums import WorkerType
+
+BACKEND_MODULE = "ktrdr.api"
+WORKER_MODULE = "ktrdr.workers"
 
 
-def uvicorn_command(app: str, host: str, port: int) -> list[str]:
-    return [
-        sys.executable, "-m", "uvicorn", app,
-        "--host", host, "--port", str(port),
-        "--no-access-log", "--timeout-graceful-shutdown", "30",
-    ]  # fmt: skip
+def backend_command() -> list[str]:
+    return [sys.executable, "-m", BACKEND_MODULE]
+
+
+def worker_command(worker_type: WorkerType) -> list[str]:
+    return [sys.executable, "-m", WORKER_MODULE, WorkerType(worker_type).value]
 
 
 def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

@@ -1,68 +1,66 @@
-"""``ktrdr train`` and ``ktrdr backtest``."""
+"""``ktrdr train`` and ``ktrdr backtest``: through the backend, or in this process (--local)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from ktrdr.cli.api_client import ApiClient, ApiError
 from ktrdr.cli.compute_bridge import load_compute
 from ktrdr.cli.context import api_client, data_store, settings
 from ktrdr.cli.follow import follow_operation
-from ktrdr.cli.output import backtest_tables, console, error_console, print_json, training_table
-from ktrdr.models.registry import ModelNotFoundError, get_model, latest_model
-from ktrdr.strategies import StrategyConfig, StrategyError, load_strategy
-
-
-@contextmanager
-def _api_errors() -> Iterator[None]:
-    try:
-        yield
-    except ApiError as error:
-        error_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
+from ktrdr.cli.output import (
+    backtest_tables,
+    console,
+    error_console,
+    print_json,
+    read_text_file,
+    training_table,
+)
+from ktrdr.client import ApiClient
+from ktrdr.core.api_models import OperationStarted
+from ktrdr.core.enums import OperationStatus, OperationType
+from ktrdr.core.errors import ConflictError, InvalidInputError
+from ktrdr.core.progress import Progress as JobProgress
+from ktrdr.research.data.csv_format import parse_timestamp
+from ktrdr.research.model_registry import latest_model, model_at, resolve_model
+from ktrdr.research.strategies import StrategyConfig, load_strategy
 
 
 def _sync_strategy(client: ApiClient, strategy: str, config: StrategyConfig) -> None:
     """A strategy given as a file path is uploaded so that the backend runs this text."""
     path = Path(strategy)
     if path.suffix in {".yaml", ".yml"} and path.is_file():
-        client.upload_strategy(config.name, path.read_text(encoding="utf-8"), replace=True)
+        client.upload_strategy(config.name, read_text_file(path), replace=True)
 
 
-def _after_start(client: ApiClient, started: dict, follow: bool, as_json: bool, kind: str) -> None:
-    operation_id = started["operation_id"]
+def _after_start(
+    client: ApiClient, started: OperationStarted, follow: bool, as_json: bool, kind: OperationType
+) -> None:
+    operation_id = started.operation_id
     if not follow:
         if as_json:
             print_json(started)
         else:
-            console.print(f"queued {kind} operation [bold]{operation_id}[/] ({started['status']})")
+            console.print(f"queued {kind} operation [bold]{operation_id}[/] ({started.status})")
             console.print(f"follow it with: ktrdr ops show {operation_id}")
         return
     final = follow_operation(client, operation_id, f"{kind} {operation_id[:8]}")
-    if final["status"] != "completed":
-        error_console.print(f"[red]operation {operation_id} {final['status']}: {final['error']}[/]")
-        raise typer.Exit(1)
-    result = final["result"]
+    if final.status != OperationStatus.COMPLETED or final.result is None:
+        raise ConflictError(f"operation {operation_id} {final.status}: {final.error}")
+    _print_result(final.result, as_json, kind)
+
+
+def _print_result(result: dict[str, Any], as_json: bool, kind: OperationType) -> None:
     if as_json:
         print_json(result)
-    elif kind == "training":
+    elif kind == OperationType.TRAINING:
         console.print(training_table(result))
     else:
         for rendered in backtest_tables(result):
             console.print(rendered)
-
-
-def _load(strategy: str) -> StrategyConfig:
-    try:
-        return load_strategy(strategy, settings().strategies_dir)
-    except (StrategyError, FileNotFoundError, ValueError) as error:
-        error_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
 
 
 def _progress_bar(description: str) -> Progress:
@@ -77,6 +75,20 @@ def _progress_bar(description: str) -> Progress:
     )
 
 
+def _check_dates(start: str | None, end: str | None) -> None:
+    """Bad dates are refused here, with their option's name, before any work starts."""
+    for name, value in (("--start", start), ("--end", end)):
+        if value is not None:
+            try:
+                parse_timestamp(value)
+            except InvalidInputError as error:
+                raise InvalidInputError(f"{name}: {error}", field=name) from None
+
+
+def _limit_threads() -> None:
+    load_compute("ktrdr.compute.device").limit_threads(settings().torch_thread_count)
+
+
 def train(
     strategy: str = typer.Argument(..., help="A name under strategies/ or a YAML path."),
     local: bool = typer.Option(False, "--local", help="Train in this process."),
@@ -87,46 +99,43 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
 ) -> None:
     """Train a strategy's network and store a new model version."""
-    config = _load(strategy)
+    config = load_strategy(strategy, settings().strategies_dir)
     if not local:
-        with api_client() as client, _api_errors():
+        with api_client() as client:
             _sync_strategy(client, strategy, config)
             started = client.start_training(
                 config.name, symbols=symbols or None, start_date=start, end_date=end
             )
-            _after_start(client, started, follow, as_json, "training")
+            _after_start(client, started, follow, as_json, OperationType.TRAINING)
         return
-    pipeline = load_compute("ktrdr.training.pipeline")
+    _check_dates(start, end)
+    pipeline = load_compute("ktrdr.compute.training.pipeline")
+    _limit_threads()
     with _progress_bar(f"training {config.name}") as bar:
         task = bar.add_task("train", total=100, message="")
 
-        def report(progress) -> None:  # type: ignore[no-untyped-def]
+        def report(progress: JobProgress) -> None:
             bar.update(task, completed=progress.percent, message=progress.message)
 
-        try:
-            result = pipeline.train_strategy(
-                config,
-                data_store(),
-                settings().models_path,
-                symbols=symbols or None,
-                start=start,
-                end=end,
-                progress=report,
-            )
-        except (LookupError, ValueError) as error:
-            error_console.print(f"[red]{error}[/]")
-            raise typer.Exit(1) from error
-    if as_json:
-        print_json(result)
-    else:
-        console.print(training_table(result))
+        result = pipeline.train_strategy(
+            config,
+            data_store(),
+            settings().models_path,
+            symbols=symbols or None,
+            start=start,
+            end=end,
+            progress=report,
+        )
+    _print_result(result, as_json, OperationType.TRAINING)
 
 
 def backtest(
     strategy: str = typer.Argument(..., help="A name under strategies/ or a YAML path."),
     local: bool = typer.Option(False, "--local", help="Backtest in this process."),
     model: str | None = typer.Option(
-        None, help="Model folder or id (strategy/1d_v2); default: the strategy's latest."
+        None,
+        help="Model id (strategy/1d_v2), version (v2) or, with --local, a model folder; "
+        "default: the strategy's latest.",
     ),
     symbol: str | None = typer.Option(None, help="Default: the strategy's first symbol."),
     start: str | None = typer.Option(None, help="First date; default: the model's test split."),
@@ -139,56 +148,40 @@ def backtest(
     as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
 ) -> None:
     """Backtest a trained model of the strategy (out of sample unless dates are given)."""
-    config = _load(strategy)
+    config = load_strategy(strategy, settings().strategies_dir)
+    costs = {
+        "initial_capital": capital,
+        "commission": commission,
+        "slippage": slippage,
+        "position_size": position_size,
+    }
     if not local:
-        with api_client() as client, _api_errors():
+        with api_client() as client:
             _sync_strategy(client, strategy, config)
             started = client.start_backtest(
-                config.name,
-                model=model,
-                symbol=symbol,
-                start_date=start,
-                end_date=end,
-                initial_capital=capital,
-                commission=commission,
-                slippage=slippage,
-                position_size=position_size,
+                config.name, model=model, symbol=symbol, start_date=start, end_date=end, **costs
             )
-            _after_start(client, started, follow, as_json, "backtesting")
+            _after_start(client, started, follow, as_json, OperationType.BACKTESTING)
         return
+    _check_dates(start, end)
+    timeframe = config.training_data.base_timeframe
     models_dir = settings().models_path
-    try:
-        info = (
-            get_model(models_dir, model)
-            if model
-            else latest_model(models_dir, config.name, config.training_data.base_timeframe)
-        )
-    except (ModelNotFoundError, ValueError) as error:
-        error_console.print(f"[red]{error}. Train it first: ktrdr train {strategy} --local[/]")
-        raise typer.Exit(1) from error
-    pipeline = load_compute("ktrdr.backtesting.pipeline")
-    backtest_config = load_compute("ktrdr.backtesting.config")
-    try:
-        run_config = backtest_config.BacktestConfig(
-            initial_capital=capital,
-            commission=commission,
-            slippage=slippage,
-            position_size=position_size,
-        )
-        result = pipeline.backtest_model(
-            Path(info.path),
-            data_store(),
-            symbol=symbol,
-            start=start,
-            end=end,
-            config=run_config,
-            decisions=config.decisions,
-        )
-    except (LookupError, ValueError) as error:
-        error_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
-    if as_json:
-        print_json(result)
-        return
-    for rendered in backtest_tables(result):
-        console.print(rendered)
+    if model and Path(model).is_dir():
+        info = model_at(Path(model))
+    elif model:
+        info = resolve_model(models_dir, config.name, timeframe, model)
+    else:
+        info = latest_model(models_dir, config.name, timeframe)
+    pipeline = load_compute("ktrdr.compute.backtesting.pipeline")
+    backtest_config = load_compute("ktrdr.compute.backtesting.config")
+    _limit_threads()
+    result = pipeline.backtest_model(
+        Path(info.path),
+        data_store(),
+        symbol=symbol,
+        start=start,
+        end=end,
+        config=backtest_config.BacktestConfig(**costs),
+        decisions=config.decisions,
+    )
+    _print_result(result, as_json, OperationType.BACKTESTING)

@@ -10,18 +10,13 @@ from typing import Any
 
 import typer
 
-from ktrdr.cli.api_client import ApiClient, ApiError
 from ktrdr.cli.context import settings
 from ktrdr.cli.output import console, error_console
-from ktrdr.cli.processes import (
-    BACKEND_APP,
-    DEFAULT_WORKER_PORTS,
-    WORKER_APPS,
-    is_alive,
-    spawn,
-    stop,
-    uvicorn_command,
-)
+from ktrdr.cli.processes import backend_command, is_alive, spawn, stop, worker_command
+from ktrdr.client import ApiClient, ApiError
+from ktrdr.core.enums import WorkerType
+from ktrdr.core.errors import InvalidInputError
+from ktrdr.core.settings import DEFAULT_WORKER_PORTS
 
 worker_app = typer.Typer(help="Run a worker process.")
 
@@ -40,8 +35,8 @@ def _running_stack() -> dict[str, Any] | None:
 
 def up(
     api_port: int = typer.Option(None, help="Backend port (default KTRDR_API_PORT, 8000)."),
-    backtest_port: int = typer.Option(DEFAULT_WORKER_PORTS["backtesting"]),
-    training_port: int = typer.Option(DEFAULT_WORKER_PORTS["training"]),
+    backtest_port: int = typer.Option(DEFAULT_WORKER_PORTS[WorkerType.BACKTESTING]),
+    training_port: int = typer.Option(DEFAULT_WORKER_PORTS[WorkerType.TRAINING]),
     timeout: float = typer.Option(90.0, help="Seconds to wait for a healthy stack."),
 ) -> None:
     """Start backend (SQLite) + one backtest worker + one training worker, wait until healthy."""
@@ -52,25 +47,22 @@ def up(
     port = api_port or current.api_port
     api_url = f"http://127.0.0.1:{port}"
     logs = current.home / "logs"
+    workers = ((WorkerType.BACKTESTING, backtest_port), (WorkerType.TRAINING, training_port))
     base_env = {
         **os.environ,
         "KTRDR_API_URL": api_url,
+        "KTRDR_API_HOST": "127.0.0.1",
         "KTRDR_API_PORT": str(port),
         "KTRDR_HOME": str(current.home),
+        # Two workers share this host's cores (see KTRDR_TORCH_THREADS).
+        "KTRDR_HOST_WORKERS": os.environ.get("KTRDR_HOST_WORKERS", str(len(workers))),
     }
-    processes = [
-        (
-            "backend",
-            spawn(uvicorn_command(BACKEND_APP, "127.0.0.1", port), base_env, logs / "backend.log"),
-            port,
-        ),
-    ]
-    for kind, worker_port in (("backtesting", backtest_port), ("training", training_port)):
-        env = {**base_env, "KTRDR_WORKER_PORT": str(worker_port)}
-        command = uvicorn_command(WORKER_APPS[kind], "127.0.0.1", worker_port)
-        processes.append(
-            (f"{kind}-worker", spawn(command, env, logs / f"{kind}-worker.log"), worker_port)
-        )
+    processes = [("backend", spawn(backend_command(), base_env, logs / "backend.log"), port)]
+    for kind, worker_port in workers:
+        env = {**base_env, "KTRDR_WORKER_HOST": "127.0.0.1", "KTRDR_WORKER_PORT": str(worker_port)}
+        name = f"{kind}-worker"
+        process = spawn(worker_command(kind), env, logs / f"{name}.log")
+        processes.append((name, process, worker_port))
     state = {
         "api_url": api_url,
         "processes": [
@@ -87,8 +79,8 @@ def up(
             if dead:
                 _fail_up(state, f"{dead[0][0]} exited with status {dead[0][1].returncode}")
             try:
-                workers = client.health()["workers"]
-                if workers.get("backtesting", 0) >= 1 and workers.get("training", 0) >= 1:
+                registered = client.health().workers
+                if all(registered.get(kind, 0) >= 1 for kind, _ in workers):
                     break
             except ApiError:
                 pass
@@ -133,10 +125,14 @@ def serve(
     host: str = typer.Option(None, help="Bind address (default KTRDR_API_HOST)."),
     port: int = typer.Option(None, help="Port (default KTRDR_API_PORT)."),
 ) -> None:
-    """Run the backend in the foreground."""
-    current = settings()
-    command = uvicorn_command(BACKEND_APP, host or current.api_host, port or current.api_port)
-    os.execv(command[0], command)
+    """Run the backend in the foreground (``python -m ktrdr.api``)."""
+    env = {**os.environ}
+    if host:
+        env["KTRDR_API_HOST"] = host
+    if port:
+        env["KTRDR_API_PORT"] = str(port)
+    command = backend_command()
+    os.execve(command[0], command, env)
 
 
 @worker_app.command("start")
@@ -145,12 +141,15 @@ def start_worker(
     host: str = typer.Option(None, help="Bind address (default KTRDR_WORKER_HOST)."),
     port: int = typer.Option(None, help="Port (default KTRDR_WORKER_PORT, 5003 / 5004)."),
 ) -> None:
-    """Run a worker in the foreground; it checks its ML stack before anything else."""
-    if worker_type not in WORKER_APPS:
-        error_console.print(f"[red]--type must be one of {', '.join(WORKER_APPS)}[/]")
-        raise typer.Exit(2)
-    current = settings()
-    port = port or current.worker_port or DEFAULT_WORKER_PORTS[worker_type]
-    os.environ["KTRDR_WORKER_PORT"] = str(port)
-    command = uvicorn_command(WORKER_APPS[worker_type], host or current.worker_host, port)
-    os.execv(command[0], command)
+    """Run a worker in the foreground (``python -m ktrdr.workers TYPE``); it checks its ML
+    stack before anything else."""
+    if worker_type not in set(WorkerType):
+        choices = ", ".join(WorkerType)
+        raise InvalidInputError(f"--type must be one of {choices}", field="--type")
+    env = {**os.environ}
+    if host:
+        env["KTRDR_WORKER_HOST"] = host
+    if port:
+        env["KTRDR_WORKER_PORT"] = str(port)
+    command = worker_command(WorkerType(worker_type))
+    os.execve(command[0], command, env)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from ktrdr.cli.context import settings
-from ktrdr.cli.output import console, error_console, print_json, table
-from ktrdr.strategies import list_strategies, validate_strategy_text
-from ktrdr.strategies.loader import resolve_strategy_path
+from ktrdr.cli.output import console, print_json, read_text_file, table
+from ktrdr.research.strategies import (
+    StrategyError,
+    list_strategies,
+    resolve_strategy_path,
+    validate_strategy_text,
+)
 
 app = typer.Typer(help="Strategies: list and validate.")
 
@@ -49,14 +51,8 @@ def validate(
     strategy: str = typer.Argument(..., help="A name under strategies/ or a path."),
 ) -> None:
     """Report every problem with its YAML path; exits 1 when invalid."""
-    try:
-        path: Path = resolve_strategy_path(strategy, settings().strategies_dir)
-    except (FileNotFoundError, ValueError) as error:
-        error_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
-    config, issues = validate_strategy_text(path.read_text(encoding="utf-8"))
-    for issue in issues:
-        error_console.print(f"[red]{path}: {issue}[/]")
+    path = resolve_strategy_path(strategy, settings().strategies_dir)
+    config, issues = validate_strategy_text(read_text_file(path))
     if config is None:
-        raise typer.Exit(1)
+        raise StrategyError(issues, source=str(path))
     console.print(f"[green]{path}: strategy {config.name!r} is valid[/]")

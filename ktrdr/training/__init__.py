@@ -1,1 +1,4 @@
-"""Training: datasets to a stored model. Importing this package loads no torch."""
+"""The seed's module names for model storage; training itself is :mod:`ktrdr.compute.training`.
+
+Importing this package loads no torch.
+"""

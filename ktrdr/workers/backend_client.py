@@ -16,8 +16,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
-from ktrdr.logging_setup import get_logger
-from ktrdr.protocol import (
+from ktrdr.core.logging_setup import get_logger
+from ktrdr.core.protocol import (
     WORKER_SECRET_HEADER,
     FinishReport,
     ProgressReport,

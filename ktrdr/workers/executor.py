@@ -13,18 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ktrdr.logging_setup import get_logger
-from ktrdr.progress import CancelToken, OperationCancelledError, Progress, ProgressCallback
-from ktrdr.protocol import (
+from ktrdr.core.enums import WorkerStatus, WorkerType
+from ktrdr.core.logging_setup import get_logger
+from ktrdr.core.progress import CancelToken, OperationCancelledError, Progress
+from ktrdr.core.protocol import (
     FinishReport,
     OperationDispatch,
     ProgressReport,
     WorkerHealth,
-    WorkerType,
 )
+from ktrdr.core.settings import Settings
+from ktrdr.research.data.store import DataStore
 from ktrdr.workers.backend_client import FINISH_MAX_WAIT_S, BackendClient
-
-JobFunction = Callable[[OperationDispatch, ProgressCallback, CancelToken], dict[str, Any]]
+from ktrdr.workers.context import JobContext, JobFunction
 
 CANCEL_REQUESTED = "cancel requested"
 SHUTDOWN_REASON = "worker shutting down"
@@ -122,6 +123,7 @@ class JobExecutor:
         worker_type: WorkerType,
         job: JobFunction,
         client: BackendClient,
+        settings: Settings,
         *,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         finish_max_wait_s: float = FINISH_MAX_WAIT_S,
@@ -131,6 +133,8 @@ class JobExecutor:
         self.worker_type = worker_type
         self._job = job
         self._client = client
+        self._settings = settings
+        self._data = DataStore.from_settings(settings)
         self._progress_interval_s = progress_interval_s
         self._finish_max_wait_s = finish_max_wait_s
         self._finish_on_shutdown_s = finish_on_shutdown_s
@@ -146,7 +150,9 @@ class JobExecutor:
     def health(self) -> WorkerHealth:
         with self._lock:
             run, stopping = self._current, self._stopping
-        status = "stopping" if stopping else ("busy" if run else "idle")
+        status = (
+            WorkerStatus.STOPPING if stopping else (WorkerStatus.BUSY if run else WorkerStatus.IDLE)
+        )
         return WorkerHealth(
             worker_id=self.worker_id,
             worker_type=self.worker_type,
@@ -214,7 +220,8 @@ class JobExecutor:
             self._progress_interval_s,
         )
         try:
-            report = self._completed(self._job(run.dispatch, sender, run.token))
+            ctx = JobContext(self._settings, self._data, sender, run.token)
+            report = self._completed(self._job(ctx, run.dispatch))
         except OperationCancelledError as error:
             reason = str(error) or run.token.reason or "cancelled"
             report = FinishReport(worker_id=self.worker_id, status="cancelled", error=reason)
@@ -249,12 +256,5 @@ class JobExecutor:
         )
 
     def _send_progress(self, operation_id: str, progress: Progress) -> None:
-        report = ProgressReport(
-            worker_id=self.worker_id,
-            percent=min(100.0, max(0.0, float(progress.percent))),
-            message=progress.message,
-            items_done=progress.items_done,
-            items_total=progress.items_total,
-            details=progress.details,
-        )
+        report = ProgressReport(worker_id=self.worker_id, progress=progress)
         self._client.report_progress(operation_id, report)

@@ -9,9 +9,7 @@ worker deregisters.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
-import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -21,20 +19,22 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
 
-from ktrdr.config import Settings, get_settings
-from ktrdr.logging_setup import get_logger
-from ktrdr.protocol import (
+from ktrdr.core.auth import check_worker_secret
+from ktrdr.core.enums import WorkerType
+from ktrdr.core.errors import AuthError
+from ktrdr.core.logging_setup import get_logger
+from ktrdr.core.protocol import (
     WORKER_SECRET_HEADER,
     OperationDispatch,
     WorkerCapabilities,
     WorkerHealth,
     WorkerRegistration,
-    WorkerType,
 )
+from ktrdr.core.settings import Settings
 from ktrdr.workers.backend_client import BackendClient
-from ktrdr.workers.executor import JobExecutor, JobFunction, WorkerBusyError
+from ktrdr.workers.context import JobFunction
+from ktrdr.workers.executor import JobExecutor, WorkerBusyError
 
-DEFAULT_PORTS: dict[str, int] = {"backtesting": 5003, "training": 5004}
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
 
 log = get_logger(__name__)
@@ -48,7 +48,7 @@ class WorkerIdentity:
 
 def worker_identity(worker_type: WorkerType, settings: Settings) -> WorkerIdentity:
     """The id and URL the worker registers with; settings win over derived defaults."""
-    port = settings.worker_port or DEFAULT_PORTS[worker_type]
+    port = settings.worker_port_for(worker_type)
     hostname = socket.gethostname()
     # Worker ids allow [A-Za-z0-9._:-] only (see WorkerRegistration).
     derived_id = re.sub(r"[^A-Za-z0-9._:-]", "-", f"{worker_type}-{hostname}-{port}")[:128]
@@ -120,7 +120,7 @@ class _WorkerRuntime:
         self.identity = identity
         self._capabilities = capabilities
         self.client = BackendClient(settings.api_url, settings.worker_secret)
-        self.executor = JobExecutor(identity.worker_id, worker_type, job, self.client)
+        self.executor = JobExecutor(identity.worker_id, worker_type, job, self.client, settings)
         self.presence = _Presence(
             self.client,
             self._registration,
@@ -161,10 +161,11 @@ class _WorkerRuntime:
 
 
 def _detect_capabilities() -> WorkerCapabilities:
-    from ktrdr.workers.capabilities import detect_capabilities
+    # Imported here: the runtime stays importable without the compute stack.
+    from ktrdr.compute.device import describe_device
 
     try:
-        return detect_capabilities()
+        return describe_device()
     except Exception as error:  # registering without details beats not registering
         log.warning("could not detect worker capabilities", error=str(error))
         return WorkerCapabilities()
@@ -174,14 +175,11 @@ def _secret_check(expected: str | None) -> Callable[[str | None], None]:
     def check(
         provided: Annotated[str | None, Header(alias=WORKER_SECRET_HEADER)] = None,
     ) -> None:
-        if not expected:  # unset or empty: no secret, as on the backend
-            return
-        if provided is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, f"missing {WORKER_SECRET_HEADER} header"
-            )
-        if not hmac.compare_digest(provided.encode(), expected.encode()):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"wrong {WORKER_SECRET_HEADER}")
+        try:
+            check_worker_secret(expected, provided, WORKER_SECRET_HEADER)
+        except AuthError as error:
+            status_code = 403 if error.forbidden else 401
+            raise HTTPException(status_code, error.message) from None
 
     return check
 
@@ -199,7 +197,7 @@ _Runtime = Annotated[_WorkerRuntime, Depends(_runtime)]
 def create_worker_app(
     worker_type: WorkerType,
     job: JobFunction,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     capabilities: WorkerCapabilities | None = None,
 ) -> FastAPI:
@@ -207,7 +205,6 @@ def create_worker_app(
 
     ``capabilities`` skips detection (which imports torch); tests pass it.
     """
-    settings = settings or get_settings()
     identity = worker_identity(worker_type, settings)
 
     @asynccontextmanager
@@ -255,22 +252,3 @@ def create_worker_app(
         return {"cancelling": True}
 
     return app
-
-
-def serve(app: FastAPI, worker_type: WorkerType, settings: Settings | None = None) -> None:
-    """Serve ``app`` with uvicorn on the configured host and port (the worker's ``main``).
-
-    uvicorn (>= 0.29) re-raises the signal that stopped it once shutdown is complete, so
-    under ``uvicorn ...:app`` a graceful SIGTERM stop still ends "killed by SIGTERM"
-    (status 143). Here a no-op handler is installed first: uvicorn restores it and
-    re-raises into it, and a graceful stop exits 0.
-    """
-    import uvicorn
-
-    settings = settings or get_settings()
-    signal.signal(signal.SIGTERM, lambda *_: None)
-    uvicorn.run(
-        app,
-        host=settings.worker_host,
-        port=settings.worker_port or DEFAULT_PORTS[worker_type],
-    )

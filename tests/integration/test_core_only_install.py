@@ -103,7 +103,7 @@ def test_backend_serves_every_endpoint_without_extras(
 ) -> None:
     url, home = core_backend
     # A model trained elsewhere (this environment has torch) is listed by the core backend.
-    from ktrdr.training.model_storage import save_model
+    from ktrdr.compute.training.model_storage import save_model
 
     save_model(
         home / "models",
@@ -117,7 +117,7 @@ def test_backend_serves_every_endpoint_without_extras(
     with httpx.Client(base_url=f"{url}{API}", timeout=10) as client:
         assert client.get("/health").json()["database"] == "ok"
         assert client.get("/docs").status_code == 200
-        assert client.get(f"{url}/metrics/").status_code == 200
+        assert client.get(f"{url}/metrics").status_code == 200
         assert len(client.get("/indicators").json()) >= 14
         assert any(s["symbol"] == "AAPL" for s in client.get("/data/symbols").json())
         assert client.get("/data/AAPL/1d", params={"limit": 5}).json()["count"] == 5
@@ -146,12 +146,8 @@ def test_backend_serves_every_endpoint_without_extras(
 
 @pytest.mark.parametrize(
     "command",
-    [
-        ["-m", "ktrdr.training.training_worker"],
-        ["-m", "uvicorn", "ktrdr.backtesting.backtest_worker:app"],
-        ["-m", "ktrdr.backtesting.backtest_worker"],
-    ],
-    ids=["training-module", "backtest-uvicorn", "backtest-module"],
+    [["-m", "ktrdr.workers", "training"], ["-m", "ktrdr.workers", "backtesting"]],
+    ids=["training", "backtesting"],
 )
 def test_a_worker_on_the_backend_image_exits_with_a_clear_line(
     core_venv: Path, command: list[str]

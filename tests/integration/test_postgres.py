@@ -20,10 +20,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, event, inspect, make_url, text
 
-from ktrdr.db import create_database_engine
-from ktrdr.db.migrate import current_revision, head_revision, upgrade_to_head
-from ktrdr.db.models import Base
-from ktrdr.operations import InvalidTransitionError, OperationsStore
+from ktrdr.control.db import create_database_engine
+from ktrdr.control.db.migrate import current_revision, head_revision, upgrade_to_head
+from ktrdr.control.db.models import Base
+from ktrdr.control.operations import InvalidTransitionError, OperationsStore
+from ktrdr.core.progress import Progress
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401  (fixture)
 from tests.support.stack import REPO_ROOT, Stack, canary_strategy
 
@@ -171,7 +172,7 @@ def test_concurrent_upgrades_in_separate_processes_all_succeed(
     go = tmp_path / "go"
     code = (
         "import pathlib, time\n"
-        "from ktrdr.db.migrate import upgrade_to_head\n"
+        "from ktrdr.control.db.migrate import upgrade_to_head\n"
         f"go = pathlib.Path({str(go)!r})\n"
         "while not go.exists():\n"
         "    time.sleep(0.005)\n"
@@ -202,7 +203,7 @@ def test_create_and_read_back(store: OperationsStore) -> None:
     assert op.status == "pending"
     assert op.attempts == 0
     assert op.params == {"symbol": "IBM", "nested": {"a": [1]}}
-    assert op.progress["message"] == "queued"
+    assert op.progress.message == "queued"
     assert op.created_at.tzinfo is UTC
     assert store.get(op.id) == op
     assert store.strategy_yaml(op.id) == "name: demo\n"
@@ -243,7 +244,7 @@ def test_one_winner_across_separate_engines(database_url: str, store: Operations
 def test_finish_records_the_result_once(store: OperationsStore) -> None:
     op = store.create("training", "demo", "name: demo", {})
     assert store.mark_running(op.id, "w1")
-    assert store.update_progress(op.id, "w1", {"percent": 40, "message": "epoch 2"})
+    assert store.update_progress(op.id, "w1", Progress(percent=40, message="epoch 2"))
     assert not store.finish(op.id, "w2", "completed", {"x": 1}, None)  # not its operation
     result = {"model_id": "m1", "metrics": {"accuracy": 0.5, "history": [1.0, 0.5]}}
     assert store.finish(op.id, "w1", "completed", result, None)
@@ -251,7 +252,7 @@ def test_finish_records_the_result_once(store: OperationsStore) -> None:
     done = store.get(op.id)
     assert done.status == "completed"
     assert done.result == result
-    assert done.progress["percent"] == 100.0
+    assert done.progress.percent == 100.0
     assert done.started_at is not None
     assert done.completed_at is not None
     assert done.created_at <= done.started_at <= done.completed_at
@@ -337,7 +338,7 @@ def test_timestamps_come_back_tz_aware_utc_whatever_the_session_time_zone(
         assert read.created_at == op.created_at  # microseconds survive
         listed, _ = store.list()
         assert listed[0].completed_at == read.completed_at
-        assert read.to_api()["created_at"].endswith("+00:00")
+        assert read.view().created_at.endswith("+00:00")
     finally:
         engine.dispose()
 

@@ -67,7 +67,8 @@ def test_train_then_backtest_is_complete_and_repeatable(ktrdr_home: Path) -> Non
 def test_backtest_without_a_model_says_to_train(ktrdr_home: Path) -> None:
     result = runner.invoke(app, ["backtest", "stoch_adx_breakout", "--local"])
     assert result.exit_code == 1
-    assert "Train it first" in result.output
+    assert "no trained model for strategy 'stoch_adx_breakout'" in result.output
+    assert "train it first" in result.output
 
 
 def test_backtest_with_explicit_dates(ktrdr_home: Path) -> None:

@@ -1,4 +1,4 @@
-"""Worker processes as deployed: uvicorn serving the worker app, talking real HTTP."""
+"""Worker processes as deployed: ``python -m ktrdr.workers TYPE``, talking real HTTP."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from tests.support.fake_backend import FakeBackend, free_port, wait_for
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 STRATEGY_YAML = (REPO_ROOT / "strategies" / "stoch_adx_breakout.yaml").read_text()
 
-UVICORN = (sys.executable, "-m", "uvicorn", "--host", "127.0.0.1")
+WORKER = (sys.executable, "-m", "ktrdr.workers")
 
 pytestmark = pytest.mark.integration
 
@@ -59,15 +59,13 @@ def terminate(process: subprocess.Popen[bytes]) -> int:
         raise
 
 
-def test_backtest_worker_under_uvicorn_registers_runs_and_stops_gracefully(
+def test_backtest_worker_registers_runs_and_stops_gracefully(
     backend: FakeBackend, tmp_path: Path
 ) -> None:
     port = free_port()
     log = tmp_path / "worker.log"
     process = start_process(
-        [*UVICORN, "ktrdr.backtesting.backtest_worker:app", "--port", str(port)],
-        worker_env(backend, tmp_path / "home", port),
-        log,
+        [*WORKER, "backtesting"], worker_env(backend, tmp_path / "home", port), log
     )
     try:
         registration = wait_for(lambda: backend.calls("register"), timeout_s=60)[0].body
@@ -91,22 +89,21 @@ def test_backtest_worker_under_uvicorn_registers_runs_and_stops_gracefully(
         assert httpx.post(f"{worker}/operations", json=dispatch).status_code == 202
         finish = wait_for(lambda: backend.calls("finish"), timeout_s=30)[0].body
         assert finish["status"] == "failed"
-        assert finish["error"].startswith("ValueError: no trained model")
+        assert finish["error"].startswith("ModelNotFoundError: no trained model")
     finally:
         code = terminate(process)
     output = log.read_text()
     assert "Application shutdown complete" in output, output
     assert [c.target for c in backend.calls("deregister")] == [registration["worker_id"]]
-    # uvicorn >= 0.29 re-raises the SIGTERM after its graceful shutdown (-15 here, 143
-    # in a shell); `python -m <worker module>` exits 0 instead (next test).
-    assert code in (0, -signal.SIGTERM), output
+    # A graceful SIGTERM stop is a clean exit (uvicorn alone would re-raise the signal).
+    assert code == 0, output
 
 
 def test_training_worker_module_exits_0_on_sigterm(backend: FakeBackend, tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "worker.log"
     process = start_process(
-        [sys.executable, "-m", "ktrdr.training.training_worker"],
+        [*WORKER, "training"],
         worker_env(backend, tmp_path / "home", port),
         log,
     )
@@ -121,15 +118,12 @@ def test_training_worker_module_exits_0_on_sigterm(backend: FakeBackend, tmp_pat
     assert [c.target for c in backend.calls("deregister")] == [registration["worker_id"]]
 
 
-@pytest.mark.parametrize(
-    ("module", "worker_type"),
-    [
-        ("ktrdr.training.training_worker", "training"),
-        ("ktrdr.backtesting.backtest_worker", "backtesting"),
-    ],
-)
-def test_a_worker_without_torch_exits_3_with_one_line(module: str, worker_type: str) -> None:
-    probe = f"import sys; sys.modules['torch'] = None; import {module}"
+@pytest.mark.parametrize("worker_type", ["training", "backtesting"])
+def test_a_worker_without_torch_exits_3_with_one_line(worker_type: str) -> None:
+    probe = (
+        "import sys; sys.modules['torch'] = None; from ktrdr.workers.entry import main; "
+        f"sys.exit(main([{worker_type!r}]))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=REPO_ROOT,
@@ -145,3 +139,12 @@ def test_a_worker_without_torch_exits_3_with_one_line(module: str, worker_type: 
     assert "no module named 'torch'" in lines[0]
     assert "ktrdr-worker-cpu" in lines[0]
     assert "ktrdr-worker-gpu" in lines[0]
+
+
+@pytest.mark.parametrize("arguments", [[], ["cooking"], ["training", "extra"]])
+def test_the_worker_module_needs_one_worker_type(arguments: list[str]) -> None:
+    result = subprocess.run(
+        [*WORKER, *arguments], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "usage: python -m ktrdr.workers backtesting|training"

@@ -1,8 +1,12 @@
 """A stand-in for the backend's worker API, served over real HTTP on 127.0.0.1.
 
-It records every call a worker makes (register, heartbeat, progress, finish,
-deregister) and can be told to misbehave: forget a worker once (heartbeat 404) or
-answer finish reports with an error a few times.
+It answers as the real backend does: bodies are validated with the protocol's models
+(422), a heartbeat or deregistration of a worker that is not registered is a 404, a
+report for an operation the backend never gave out is a 404, and progress or a finish
+from a worker that does not run the operation (or after its finish) is not accepted.
+Operations a test hands a worker directly are announced first (``expect_operation``).
+It records every call and can be told to misbehave: forget a worker once (as after a
+restart) or answer finish reports with an error a few times.
 
     with FakeBackend() as backend:                 # or the ``fake_backend`` fixture
         ... point KTRDR_API_URL / Settings.api_url at backend.url ...
@@ -21,6 +25,18 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from ktrdr.core.auth import check_worker_secret
+from ktrdr.core.errors import AuthError
+from ktrdr.core.protocol import (
+    WORKER_SECRET_HEADER,
+    FinishReport,
+    ProgressReport,
+    WorkerHealth,
+    WorkerRegistration,
+)
 
 T = TypeVar("T")
 
@@ -55,10 +71,14 @@ class Call:
 @dataclass
 class FakeBackend:
     port: int = field(default_factory=free_port)
+    secret: str | None = None
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _forget_next_heartbeats: int = 0
     _finish_failures: list[int] = field(default_factory=list)
+    _workers: set[str] = field(default_factory=set)
+    # operation id -> the worker running it; None once it is finished
+    _operations: dict[str, str | None] = field(default_factory=dict)
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
@@ -72,6 +92,11 @@ class FakeBackend:
         """The next heartbeat is answered 404, as after a backend restart."""
         with self._lock:
             self._forget_next_heartbeats += 1
+
+    def expect_operation(self, operation_id: str, worker_id: str) -> None:
+        """The backend gave ``operation_id`` to ``worker_id`` (as its dispatcher would)."""
+        with self._lock:
+            self._operations[operation_id] = worker_id
 
     def fail_finish(self, times: int, status: int = 503) -> None:
         """Answer the next ``times`` finish reports with ``status``."""
@@ -93,43 +118,89 @@ class FakeBackend:
 
     # -- server ------------------------------------------------------------------
 
-    def _record(self, kind: str, target: str, body: dict[str, Any], request: Request) -> int:
+    def _answer(
+        self,
+        kind: str,
+        target: str,
+        request: Request,
+        raw: bytes,
+        model: type[BaseModel] | None,
+    ) -> Response:
+        body: dict[str, Any] = {}
         with self._lock:
-            status = 200
+            status, answer = self._decide(kind, target, request, raw, model, body)
+            self._calls.append(Call(kind, target, body, dict(request.headers), status))
+        return JSONResponse(answer, status_code=status)
+
+    def _decide(
+        self,
+        kind: str,
+        target: str,
+        request: Request,
+        raw: bytes,
+        model: type[BaseModel] | None,
+        body: dict[str, Any],
+    ) -> tuple[int, dict[str, Any]]:
+        """(status, JSON answer) as the real backend gives them; fills ``body`` as parsed."""
+        try:
+            check_worker_secret(self.secret, request.headers.get(WORKER_SECRET_HEADER), "x")
+        except AuthError as error:
+            return (403 if error.forbidden else 401), {"detail": error.message}
+        message: Any = None
+        if model is not None:
+            try:
+                message = model.model_validate_json(raw)
+            except ValidationError as error:
+                return 422, {"detail": str(error)[:500]}
+            body.update(message.model_dump(mode="json"))
+        if kind == "register":
+            self._workers.add(message.worker_id)
+            return 200, body
+        if kind in {"heartbeat", "deregister"}:
             if kind == "heartbeat" and self._forget_next_heartbeats:
                 self._forget_next_heartbeats -= 1
-                status = 404
-            elif kind == "finish" and self._finish_failures:
-                status = self._finish_failures.pop(0)
-            self._calls.append(Call(kind, target, body, dict(request.headers), status))
-            return status
+                self._workers.discard(target)
+            if target not in self._workers:
+                return 404, {"detail": f"worker {target!r} is not registered"}
+            if kind == "deregister":
+                self._workers.discard(target)
+                return 200, {"removed": True}
+            return 200, {"ok": True}
+        if kind == "finish" and self._finish_failures:
+            return self._finish_failures.pop(0), {"detail": "told to fail"}
+        if target not in self._operations:
+            return 404, {"detail": f"no operation {target!r}"}
+        accepted = self._operations[target] == message.worker_id
+        if kind == "finish" and accepted:
+            self._operations[target] = None
+        return 200, {"accepted": accepted}
 
     def _app(self) -> FastAPI:
         app = FastAPI()
 
         @app.post("/api/v1/workers/register")
         async def register(request: Request) -> Response:
-            body = await request.json()
-            return Response(status_code=self._record("register", "", body, request))
+            raw = await request.body()
+            return self._answer("register", "", request, raw, WorkerRegistration)
 
         @app.post("/api/v1/workers/{worker_id}/heartbeat")
         async def heartbeat(worker_id: str, request: Request) -> Response:
-            body = await request.json()
-            return Response(status_code=self._record("heartbeat", worker_id, body, request))
+            raw = await request.body()
+            return self._answer("heartbeat", worker_id, request, raw, WorkerHealth)
 
         @app.delete("/api/v1/workers/{worker_id}")
         async def deregister(worker_id: str, request: Request) -> Response:
-            return Response(status_code=self._record("deregister", worker_id, {}, request))
+            return self._answer("deregister", worker_id, request, b"", None)
 
         @app.post("/api/v1/operations/{operation_id}/progress")
         async def progress(operation_id: str, request: Request) -> Response:
-            body = await request.json()
-            return Response(status_code=self._record("progress", operation_id, body, request))
+            raw = await request.body()
+            return self._answer("progress", operation_id, request, raw, ProgressReport)
 
         @app.post("/api/v1/operations/{operation_id}/finish")
         async def finish(operation_id: str, request: Request) -> Response:
-            body = await request.json()
-            return Response(status_code=self._record("finish", operation_id, body, request))
+            raw = await request.body()
+            return self._answer("finish", operation_id, request, raw, FinishReport)
 
         return app
 

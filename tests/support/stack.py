@@ -1,25 +1,26 @@
-"""A real backend and real workers as separate uvicorn processes, for integration tests."""
+"""A real backend and real workers as separate processes, for integration tests.
+
+They start exactly as ``ktrdr up`` starts them (``python -m ktrdr.api``,
+``python -m ktrdr.workers TYPE``), configured through the environment.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from ktrdr.cli.processes import backend_command, worker_command
+from ktrdr.core.enums import WorkerType
 from tests.support.fake_backend import free_port, wait_for
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CANARY = REPO_ROOT / "deploy" / "canary" / "canary_smoke.yaml"
-WORKER_APPS = {
-    "backtesting": "ktrdr.backtesting.backtest_worker:app",
-    "training": "ktrdr.training.training_worker:app",
-}
+CANARY = REPO_ROOT / "ktrdr" / "infra" / "canary_smoke.yaml"
 
 
 @dataclass
@@ -50,24 +51,30 @@ class Stack:
             **extra,
         }
 
-    def _start(self, name: str, app: str, port: int, **extra: str) -> None:
+    def _start(self, name: str, command: list[str], **extra: str) -> None:
         log = (self.home / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)],
-            env=self.env(**extra),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            command, env=self.env(**extra), stdout=log, stderr=subprocess.STDOUT
         )
 
     def start_backend(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self._start("backend", "ktrdr.api.main:app", self.api_port)
+        self._start(
+            "backend",
+            backend_command(),
+            KTRDR_API_HOST="127.0.0.1",
+            KTRDR_API_PORT=str(self.api_port),
+        )
         wait_for(self._healthy, timeout_s=30)
 
     def start_worker(self, name: str, kind: str) -> None:
         port = free_port()
         self._start(
-            name, WORKER_APPS[kind], port, KTRDR_WORKER_PORT=str(port), KTRDR_WORKER_ID=name
+            name,
+            worker_command(WorkerType(kind)),
+            KTRDR_WORKER_HOST="127.0.0.1",
+            KTRDR_WORKER_PORT=str(port),
+            KTRDR_WORKER_ID=name,
         )
 
     def wait_for_workers(self, backtesting: int = 0, training: int = 0) -> None:

@@ -20,7 +20,11 @@ def loaded_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "module",
-    ["ktrdr.training.model_storage", "ktrdr.backtesting.model_loader", "ktrdr.training"],
+    [
+        "ktrdr.compute.training.model_storage",
+        "ktrdr.compute.backtesting.model_loader",
+        "ktrdr.training",
+    ],
 )
 def test_model_modules_do_not_load_torch(module: str) -> None:
     assert "torch" not in loaded_after(f"import {module}")
@@ -29,11 +33,11 @@ def test_model_modules_do_not_load_torch(module: str) -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "ktrdr.strategies.schema",
-        "ktrdr.strategies",
-        "ktrdr.indicators.catalogue",
-        "ktrdr.models.registry",
-        "ktrdr.config",
+        "ktrdr.research.strategies.schema",
+        "ktrdr.research.strategies",
+        "ktrdr.research.indicator_catalogue",
+        "ktrdr.research.model_registry",
+        "ktrdr.core.settings",
         "ktrdr.cli.app",
     ],
 )
@@ -43,4 +47,4 @@ def test_control_plane_modules_load_no_compute_library(module: str) -> None:
 
 def test_the_probe_detects_a_compute_import() -> None:
     # Guards the test above against passing vacuously.
-    assert "numpy" in loaded_after("import ktrdr.features.labels")
+    assert "numpy" in loaded_after("import ktrdr.compute.features.labels")

@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ktrdr.config import Settings
-from ktrdr.protocol import WorkerCapabilities, WorkerType
-from ktrdr.workers.executor import JobFunction
+from ktrdr.core.enums import WorkerType
+from ktrdr.core.protocol import WorkerCapabilities
+from ktrdr.core.settings import Settings
+from ktrdr.workers.context import JobFunction
 from ktrdr.workers.runtime import create_worker_app
 from tests.support.fake_backend import FakeBackend, fake_backend
 
@@ -41,7 +42,7 @@ def start_worker(fake_backend: FakeBackend) -> Callable[..., TestClient]:
     def build(
         job: JobFunction,
         *,
-        worker_type: WorkerType = "backtesting",
+        worker_type: WorkerType = WorkerType.BACKTESTING,
         backend_url: str | None = None,
         **overrides: Any,
     ) -> TestClient:

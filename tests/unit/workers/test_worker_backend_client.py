@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from ktrdr.protocol import FinishReport, ProgressReport, WorkerHealth
+from ktrdr.core.progress import Progress
+from ktrdr.core.protocol import FinishReport, ProgressReport, WorkerHealth, WorkerRegistration
 from ktrdr.workers.backend_client import BackendClient, Backoff
 from tests.support.fake_backend import FakeBackend, free_port
 
@@ -34,6 +35,7 @@ def test_finish_is_not_retried_once_the_backend_refuses_it(
 
 
 def test_finish_writes_non_finite_numbers_as_null(fake_backend: FakeBackend) -> None:
+    fake_backend.expect_operation("op-1", REPORT.worker_id)
     client = BackendClient(fake_backend.url)
     assert client.report_finish("op-1", REPORT) is True
     assert fake_backend.calls("finish")[0].body["result"] == {"x": None}
@@ -50,7 +52,7 @@ def test_finish_gives_up_after_its_time_limit_without_a_backend() -> None:
 
 def test_calls_without_a_backend_fail_softly() -> None:
     client = BackendClient(f"http://127.0.0.1:{free_port()}")
-    report = ProgressReport(worker_id="w", percent=5)
+    report = ProgressReport(worker_id="w", progress=Progress(percent=5))
     client.report_progress("op-1", report)  # logged, not raised
     client.deregister("w")
     client.close()
@@ -59,7 +61,15 @@ def test_calls_without_a_backend_fail_softly() -> None:
 def test_heartbeat_says_whether_the_backend_knows_the_worker(fake_backend: FakeBackend) -> None:
     client = BackendClient(fake_backend.url)
     health = WorkerHealth(worker_id="w", worker_type="training", status="idle")
-    fake_backend.forget_worker_once()
+    assert client.heartbeat("w", health) is False  # never registered
+    registration = WorkerRegistration(
+        worker_id="w", worker_type="training", endpoint_url="http://127.0.0.1:1"
+    )
+    client.register(registration)
+    assert client.heartbeat("w", health) is True
+    fake_backend.forget_worker_once()  # a backend restart
     assert client.heartbeat("w", health) is False
+    assert client.heartbeat("w", health) is False  # forgotten until it registers again
+    client.register(registration)
     assert client.heartbeat("w", health) is True
     client.close()

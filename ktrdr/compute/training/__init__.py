@@ -1,0 +1,1 @@
+"""Training: datasets to a stored model. Importing this package loads no torch."""

@@ -1,0 +1,72 @@
+"""Train a strategy end to end: data -> features and labels -> network -> stored model.
+
+Used by ``ktrdr train --local`` and by the training worker alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ktrdr.compute.features.dataset import build_dataset
+from ktrdr.compute.training.model_storage import save_model
+from ktrdr.compute.training.trainer import train_network
+from ktrdr.core.progress import CancelToken, Progress, ProgressCallback
+from ktrdr.research.data.store import DataStore
+from ktrdr.research.strategies.schema import StrategyConfig
+
+
+def train_strategy(
+    config: StrategyConfig,
+    store: DataStore,
+    models_dir: Path,
+    *,
+    symbols: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Train, store a new model version and return a JSON-ready summary."""
+    if progress is not None:
+        progress(Progress(percent=0.0, message="building features and labels"))
+    dataset = build_dataset(config, store, symbols, start, end)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    output = train_network(dataset, config.model, config.training, progress, cancel, device)
+    timeframe = config.training_data.base_timeframe
+    info = save_model(
+        models_dir,
+        strategy=config.to_yaml_dict(),
+        timeframe=timeframe,
+        weights=output.weights,
+        features={
+            "names": dataset.feature_names,
+            "normalisation": dataset.normalisation,
+            "timeframes": config.training_data.timeframes,
+        },
+        metrics={**output.metrics, "history": output.history},
+        metadata={
+            "symbols": list(dataset.ranges),
+            "ranges": dataset.ranges,
+            "rows": dataset.describe()["rows"],
+            "seed": config.training.seed,
+            "device": output.device,
+            "training_seconds": output.seconds,
+        },
+    )
+    if progress is not None:
+        progress(Progress(percent=100.0, message=f"stored model {info.model_id}"))
+    return {
+        "model_id": info.model_id,
+        "model_path": str(info.path),
+        "strategy": config.name,
+        "timeframe": timeframe,
+        "device": output.device,
+        "training_seconds": output.seconds,
+        "epochs_run": output.metrics["epochs_run"],
+        "rows": dataset.describe()["rows"],
+        "ranges": dataset.ranges,
+        "metrics": {split: output.metrics[split] for split in ("train", "validation", "test")},
+    }

@@ -1,0 +1,36 @@
+"""FastAPI dependencies: the shared services and the two kinds of credentials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from ktrdr.control.api.services import Services
+from ktrdr.core.auth import check_bearer_token, check_worker_secret
+from ktrdr.core.protocol import WORKER_SECRET_HEADER
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def require_token(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Mutating endpoints need ``Authorization: Bearer <KTRDR_API_TOKEN>`` when one is set."""
+    check_bearer_token(services.settings.api_token, authorization)
+
+
+def require_worker_secret(
+    services: ServicesDep,
+    secret: Annotated[str | None, Header(alias=WORKER_SECRET_HEADER)] = None,
+) -> None:
+    check_worker_secret(services.settings.worker_secret, secret, WORKER_SECRET_HEADER)
+
+
+TokenDep = Depends(require_token)
+WorkerSecretDep = Depends(require_worker_secret)

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
+
+from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerSecretDep
+from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
+from ktrdr.control.api.metrics import OPERATIONS_FINISHED, OPERATIONS_STARTED
+from ktrdr.control.api.services import Services
+from ktrdr.core.api_models import (
+    Accepted,
+    Operation,
+    OperationPage,
+    OperationResults,
+    OperationStarted,
+    OperationSummary,
+)
+from ktrdr.core.enums import OperationStatus, OperationType
+from ktrdr.core.errors import ConflictError
+from ktrdr.core.names import IDENTIFIER
+from ktrdr.core.protocol import BacktestParams, FinishReport, ProgressReport, TrainingParams
+from ktrdr.research.model_registry import resolve_model
+from ktrdr.research.strategies import find_strategy, parse_strategy
+from ktrdr.research.strategies.job_params import check_job_params
+
+router = APIRouter(tags=["operations"], responses=ERROR_RESPONSES)
+StrategyName = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
+OperationIdPath = Annotated[str, Path(max_length=64)]
+_WRITE = {**AUTH_RESPONSES}
+
+
+class TrainingRequest(TrainingParams):
+    strategy_name: StrategyName
+
+
+class BacktestRequest(BacktestParams):
+    strategy_name: StrategyName
+
+
+def _enqueue(
+    services: Services, op_type: OperationType, request: TrainingRequest | BacktestRequest
+) -> OperationStarted:
+    path = find_strategy(request.strategy_name, services.settings.strategies_dir)
+    text = path.read_text(encoding="utf-8")
+    config = parse_strategy(text, source=f"strategy {request.strategy_name!r}")
+    check_job_params(request, config)
+    if isinstance(request, BacktestRequest) and request.model not in (None, "latest"):
+        # An explicit model must exist now: a 404 here, not a failed operation later.
+        resolve_model(
+            services.settings.models_path,
+            config.name,
+            config.training_data.base_timeframe,
+            request.model,
+        )
+    params = request.model_dump(mode="json", exclude={"strategy_name"}, exclude_none=True)
+    operation = services.operations.create(op_type, config.name, text, params)
+    OPERATIONS_STARTED.labels(op_type).inc()
+    services.dispatcher.wake()
+    return OperationStarted(operation_id=operation.id, status=operation.status)
+
+
+@router.post(
+    "/trainings/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
+)
+def start_training(request: TrainingRequest, services: ServicesDep) -> OperationStarted:
+    """Queue a training; it runs as soon as a training worker (GPU first) is free."""
+    return _enqueue(services, OperationType.TRAINING, request)
+
+
+@router.post(
+    "/backtests/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
+)
+def start_backtest(request: BacktestRequest, services: ServicesDep) -> OperationStarted:
+    """Queue a backtest; it runs on the least recently used free backtest worker."""
+    return _enqueue(services, OperationType.BACKTESTING, request)
+
+
+@router.get("/operations", response_model=OperationPage)
+def list_operations(
+    services: ServicesDep,
+    status: OperationStatus | None = None,
+    type: OperationType | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=10_000_000),
+) -> OperationPage:
+    """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
+    records, total = services.operations.list(status, type, limit, offset)
+    return OperationPage(
+        operations=[r.summary() for r in records], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/operations/{operation_id}", response_model=Operation)
+def get_operation(operation_id: OperationIdPath, services: ServicesDep) -> Operation:
+    return services.operations.get(operation_id).view()
+
+
+@router.get(
+    "/operations/{operation_id}/results",
+    response_model=OperationResults,
+    responses=CONFLICT_RESPONSE,
+)
+def get_results(operation_id: OperationIdPath, services: ServicesDep) -> OperationResults:
+    record = services.operations.get(operation_id)
+    if record.status != OperationStatus.COMPLETED or record.result is None:
+        raise ConflictError(
+            f"operation {operation_id} is {record.status}; no results", field="operation_id"
+        )
+    return OperationResults(operation_id=record.id, type=record.type, result=record.result)
+
+
+@router.delete(
+    "/operations/{operation_id}",
+    dependencies=[TokenDep],
+    response_model=OperationSummary,
+    responses={**_WRITE, **CONFLICT_RESPONSE},
+)
+def cancel_operation(operation_id: OperationIdPath, services: ServicesDep) -> OperationSummary:
+    """Cancel a pending or running operation; a running one is told to stop."""
+    before = services.operations.get(operation_id)
+    record = services.operations.cancel(operation_id)
+    OPERATIONS_FINISHED.labels(record.type, OperationStatus.CANCELLED).inc()
+    running = before.status == OperationStatus.RUNNING
+    worker = services.registry.get(before.worker_id or "") if running else None
+    if worker is not None:  # a worker that is gone is the supervisor's business
+        services.worker_client.cancel(worker.endpoint_url, operation_id)
+    return record.summary()
+
+
+@router.post(
+    "/operations/{operation_id}/progress",
+    dependencies=[WorkerSecretDep],
+    response_model=Accepted,
+    responses=_WRITE,
+)
+def report_progress(
+    operation_id: OperationIdPath, report: ProgressReport, services: ServicesDep
+) -> Accepted:
+    accepted = services.operations.update_progress(operation_id, report.worker_id, report.progress)
+    return Accepted(accepted=accepted)
+
+
+@router.post(
+    "/operations/{operation_id}/finish",
+    dependencies=[WorkerSecretDep],
+    response_model=Accepted,
+    responses=_WRITE,
+)
+def report_finish(
+    operation_id: OperationIdPath, report: FinishReport, services: ServicesDep
+) -> Accepted:
+    record = services.operations.get(operation_id)  # 404 for an unknown operation
+    accepted = services.operations.finish(
+        operation_id, report.worker_id, report.status, report.result, report.error
+    )
+    if accepted:
+        OPERATIONS_FINISHED.labels(record.type, report.status).inc()
+    services.registry.release(report.worker_id, operation_id)
+    services.dispatcher.wake()
+    return Accepted(accepted=accepted)

@@ -1,0 +1,474 @@
+"""Operations: their persistence and state machine.
+
+    pending --mark_running--> running --finish--> completed | failed | cancelled
+       ^                        |  |
+       +----revert_to_pending---+  +--fail_or_requeue--> pending (retry) | failed
+    pending | running --cancel--> cancelled
+
+Every transition is a conditional ``UPDATE ... WHERE status = <expected>`` inside a short
+write transaction, so of two concurrent callers exactly one wins; the store holds no state
+of its own beyond the engine and is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, Engine, Row, func, insert, select, update
+
+from ktrdr.control.db.engine import for_writes
+from ktrdr.control.db.models import OperationRow, new_operation_id
+from ktrdr.core.api_models import Operation, OperationSummary
+from ktrdr.core.enums import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    OperationStatus,
+    OperationType,
+)
+from ktrdr.core.errors import ConflictError, InvalidInputError, NotFoundError
+from ktrdr.core.progress import Progress
+
+_MAX_STRATEGY_NAME = 64
+_MAX_WORKER_ID = 128
+
+_table = OperationRow.__table__
+# Everything but the strategy YAML, which only dispatch needs (see strategy_yaml()).
+_RECORD_COLUMNS = [c for c in _table.c if c.name != "strategy_yaml"]
+
+
+class OperationNotFoundError(NotFoundError):
+    """No operation has this id."""
+
+    def __init__(self, op_id: str) -> None:
+        super().__init__(f"no operation {op_id[:64]!r}", field="operation_id")
+
+
+class InvalidTransitionError(ConflictError):
+    """The operation's current status does not allow the requested action."""
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    id: str
+    type: OperationType
+    status: OperationStatus
+    strategy_name: str
+    params: dict[str, Any]
+    progress: Progress
+    worker_id: str | None
+    error: str | None
+    result: dict[str, Any] | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def summary(self) -> OperationSummary:
+        """The API's view without the result (lists leave out results, which can be large)."""
+        return OperationSummary(**self._fields())
+
+    def view(self) -> Operation:
+        """The API's view with the result."""
+        return Operation(**self._fields(), result=self.result)
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status,
+            "strategy_name": self.strategy_name,
+            "params": dict(self.params),
+            "progress": self.progress,
+            "worker_id": self.worker_id,
+            "error": self.error,
+            "attempts": self.attempts,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "completed_at": _iso(self.completed_at),
+        }
+
+
+class OperationsStore:
+    """Operations in the database; every method is one short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = for_writes(engine)
+        self._clock_lock = threading.Lock()
+        self._last_now = datetime.min.replace(tzinfo=UTC)
+
+    # -- creation and reads -------------------------------------------------------------
+
+    def create(
+        self, op_type: str, strategy_name: str, strategy_yaml: str, params: dict[str, Any]
+    ) -> OperationRecord:
+        """A new pending operation, queued behind every earlier one."""
+        op_type = _member(OperationType, op_type, "type")
+        if not strategy_name or len(strategy_name) > _MAX_STRATEGY_NAME:
+            raise InvalidInputError(
+                f"strategy name must be 1-{_MAX_STRATEGY_NAME} characters", field="strategy_name"
+            )
+        if not isinstance(params, Mapping):
+            raise TypeError("params must be a mapping")
+        now = self._now()
+        op_id = new_operation_id()
+        with self._writer.begin() as conn:
+            conn.execute(
+                insert(_table).values(
+                    id=op_id,
+                    type=op_type,
+                    status=OperationStatus.PENDING,
+                    strategy_name=strategy_name,
+                    strategy_yaml=strategy_yaml,
+                    params=dict(params),
+                    progress=_progress(message="queued"),
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return _record(_fetch(conn, op_id))
+
+    def get(self, op_id: str) -> OperationRecord:
+        with self._engine.connect() as conn:
+            return _record(_fetch(conn, op_id))
+
+    def strategy_yaml(self, op_id: str) -> str:
+        with self._engine.connect() as conn:
+            text = conn.execute(
+                select(_table.c.strategy_yaml).where(_table.c.id == op_id)
+            ).scalar_one_or_none()
+        if text is None:
+            raise OperationNotFoundError(op_id)
+        return text
+
+    def list(
+        self,
+        status: str | None = None,
+        op_type: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[OperationRecord], int]:
+        """One page of operations, newest first, and how many match in all."""
+        if status is not None:
+            status = _member(OperationStatus, status, "status")
+        if op_type is not None:
+            op_type = _member(OperationType, op_type, "type")
+        if limit < 1 or offset < 0:
+            raise InvalidInputError("limit must be at least 1 and offset at least 0", field="limit")
+        conditions = []
+        if status is not None:
+            conditions.append(_table.c.status == status)
+        if op_type is not None:
+            conditions.append(_table.c.type == op_type)
+        page = (
+            select(*_RECORD_COLUMNS)
+            .where(*conditions)
+            .order_by(_table.c.created_at.desc(), _table.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        count = select(func.count()).select_from(_table).where(*conditions)
+        # One REPEATABLE READ transaction (SQLite's transactions already are): the page and
+        # the total come from the same snapshot, also on PostgreSQL.
+        engine = self._engine
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        with engine.begin() as conn:
+            total = conn.execute(count).scalar_one()
+            rows = conn.execute(page).all()
+        return [_record(row) for row in rows], total
+
+    def pending(self, limit: int = 100) -> list[OperationRecord]:
+        """Pending operations, oldest first (the dispatch order)."""
+        query = (
+            select(*_RECORD_COLUMNS)
+            .where(_table.c.status == OperationStatus.PENDING)
+            .order_by(_table.c.created_at, _table.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).all()]
+
+    def running(self) -> list[OperationRecord]:
+        query = (
+            select(*_RECORD_COLUMNS)
+            .where(_table.c.status == OperationStatus.RUNNING)
+            .order_by(_table.c.started_at, _table.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).all()]
+
+    def counts_by_status(self) -> dict[OperationStatus, int]:
+        """How many operations are in each status (every status present, zero included)."""
+        query = select(_table.c.status, func.count()).group_by(_table.c.status)
+        counts = dict.fromkeys(OperationStatus, 0)
+        with self._engine.connect() as conn:
+            for status, count in conn.execute(query).all():
+                counts[OperationStatus(status)] = count
+        return counts
+
+    # -- transitions --------------------------------------------------------------------
+
+    def mark_running(self, op_id: str, worker_id: str) -> bool:
+        """pending -> running on ``worker_id``; False if it was not pending (someone won)."""
+        _check_worker_id(worker_id)
+        now = self._now()
+        with self._writer.begin() as conn:
+            row = _fetch_or_none(conn, op_id)
+            if row is None or row.status != OperationStatus.PENDING:
+                return False
+            progress = _with(_progress_of(row), message=f"running on {worker_id}")
+            return _won(
+                conn.execute(
+                    update(_table)
+                    .where(_table.c.id == op_id, _table.c.status == OperationStatus.PENDING)
+                    .values(
+                        status=OperationStatus.RUNNING,
+                        worker_id=worker_id,
+                        started_at=now,
+                        updated_at=now,
+                        progress=progress,
+                    )
+                )
+            )
+
+    def revert_to_pending(self, op_id: str, worker_id: str) -> bool:
+        """Undo mark_running when the worker never accepted the job; attempts unchanged."""
+        now = self._now()
+        with self._writer.begin() as conn:
+            row = _fetch_or_none(conn, op_id)
+            if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
+                return False
+            progress = _with(_progress_of(row), message="queued")
+            return _won(
+                conn.execute(
+                    update(_table)
+                    .where(*_running_on(op_id, worker_id))
+                    .values(
+                        status=OperationStatus.PENDING,
+                        worker_id=None,
+                        started_at=None,
+                        updated_at=now,
+                        progress=progress,
+                    )
+                )
+            )
+
+    def update_progress(self, op_id: str, worker_id: str, progress: Progress) -> bool:
+        """Record a progress report; False unless the op is running on ``worker_id``.
+
+        ``percent`` never goes down (reports can arrive out of order).
+        """
+        now = self._now()
+        with self._writer.begin() as conn:
+            row = _fetch_or_none(conn, op_id)
+            if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
+                return False
+            merged = progress.merged_into(_progress_of(row)).model_dump(mode="json")
+            return _won(
+                conn.execute(
+                    update(_table)
+                    .where(*_running_on(op_id, worker_id))
+                    .values(progress=merged, updated_at=now)
+                )
+            )
+
+    def finish(
+        self,
+        op_id: str,
+        worker_id: str,
+        status: str,
+        result: dict[str, Any] | None,
+        error: str | None,
+    ) -> bool:
+        """running on ``worker_id`` -> ``status``; False (no change) for any other state."""
+        if status not in TERMINAL_STATUSES:
+            raise InvalidInputError(f"finish needs a terminal status, not {status!r}")
+        now = self._now()
+        with self._writer.begin() as conn:
+            row = _fetch_or_none(conn, op_id)
+            if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
+                return False
+            progress = _with(_progress_of(row), message=status)
+            if status == OperationStatus.COMPLETED:
+                progress["percent"] = 100.0
+            return _won(
+                conn.execute(
+                    update(_table)
+                    .where(*_running_on(op_id, worker_id))
+                    .values(
+                        status=status,
+                        result=result,
+                        error=error,
+                        completed_at=now,
+                        updated_at=now,
+                        progress=progress,
+                    )
+                )
+            )
+
+    def cancel(self, op_id: str, reason: str = "cancelled by user") -> OperationRecord:
+        """pending | running -> cancelled. The worker id is kept so it can be told to stop."""
+        now = self._now()
+        with self._writer.begin() as conn:
+            row = _fetch(conn, op_id)
+            if row.status in TERMINAL_STATUSES:
+                raise InvalidTransitionError(
+                    f"cannot cancel operation {op_id}: it is already {row.status}"
+                )
+            progress = _with(_progress_of(row), message="cancelled")
+            outcome = conn.execute(
+                update(_table)
+                .where(_table.c.id == op_id, _table.c.status.in_(ACTIVE_STATUSES))
+                .values(
+                    status=OperationStatus.CANCELLED,
+                    error=reason,
+                    completed_at=now,
+                    updated_at=now,
+                    progress=progress,
+                )
+            )
+            latest = _fetch(conn, op_id)
+            if not _won(outcome):
+                raise InvalidTransitionError(
+                    f"cannot cancel operation {op_id}: it is already {latest.status}"
+                )
+            return _record(latest)
+
+    def fail_or_requeue(
+        self, op_id: str, reason: str, max_retries: int, *, worker_id: str | None = None
+    ) -> OperationRecord:
+        """A running op whose worker was lost: back to pending while retries remain, else failed.
+
+        With ``worker_id``, only an op still on that worker is touched (it may have been
+        re-dispatched meanwhile). Any other op is returned unchanged.
+        """
+        now = self._now()
+        with self._writer.begin() as conn:
+            row = _fetch(conn, op_id)
+            if row.status != OperationStatus.RUNNING or (
+                worker_id is not None and row.worker_id != worker_id
+            ):
+                return _record(row)
+            if row.attempts < max_retries:
+                values: dict[str, Any] = {
+                    "status": OperationStatus.PENDING,
+                    "attempts": _table.c.attempts + 1,
+                    "worker_id": None,
+                    "started_at": None,
+                    "progress": _progress(message=f"re-queued: {reason}"),
+                }
+            else:
+                values = {
+                    "status": OperationStatus.FAILED,
+                    "error": reason,
+                    "completed_at": now,
+                    "progress": _with(_progress_of(row), message="failed"),
+                }
+            conn.execute(
+                update(_table)
+                .where(*_running_on(op_id, row.worker_id))
+                .values(updated_at=now, **values)
+            )
+            return _record(_fetch(conn, op_id))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        # Strictly increasing, so that operations created in the same microsecond still
+        # have a well-defined FIFO order.
+        with self._clock_lock:
+            now = datetime.now(UTC)
+            if now <= self._last_now:
+                now = self._last_now + timedelta(microseconds=1)
+            self._last_now = now
+            return now
+
+
+def _progress(message: str = "") -> dict[str, Any]:
+    return Progress(message=message).model_dump(mode="json")
+
+
+def _progress_of(row: Row[Any]) -> Progress:
+    stored = row.progress if isinstance(row.progress, dict) else {}
+    try:
+        return Progress.model_validate(stored)
+    except ValueError:  # written by an older version: keep what still reads
+        return Progress()
+
+
+def _with(progress: Progress, **changes: Any) -> dict[str, Any]:
+    return {**progress.model_dump(mode="json"), **changes}
+
+
+def _member(enum: Any, value: Any, field: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        raise InvalidInputError(
+            f"unknown {field} {str(value)[:40]!r}: use one of {choices}", field=field
+        ) from None
+
+
+def _running_on(op_id: str, worker_id: str | None) -> tuple[Any, ...]:
+    return (
+        _table.c.id == op_id,
+        _table.c.status == OperationStatus.RUNNING,
+        _table.c.worker_id == worker_id,
+    )
+
+
+def _won(outcome: CursorResult[Any]) -> bool:
+    return bool(outcome.rowcount == 1)
+
+
+def _fetch_or_none(conn: Connection, op_id: str) -> Row[Any] | None:
+    return conn.execute(select(*_RECORD_COLUMNS).where(_table.c.id == op_id)).one_or_none()
+
+
+def _fetch(conn: Connection, op_id: str) -> Row[Any]:
+    row = _fetch_or_none(conn, op_id)
+    if row is None:
+        raise OperationNotFoundError(op_id)
+    return row
+
+
+def _record(row: Row[Any]) -> OperationRecord:
+    return OperationRecord(
+        id=row.id,
+        type=OperationType(row.type),
+        status=OperationStatus(row.status),
+        strategy_name=row.strategy_name,
+        params=dict(row.params or {}),
+        progress=_progress_of(row),
+        worker_id=row.worker_id,
+        error=row.error,
+        result=row.result,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _check_worker_id(worker_id: str) -> None:
+    if not worker_id or len(worker_id) > _MAX_WORKER_ID:
+        raise InvalidInputError(
+            f"worker id must be 1-{_MAX_WORKER_ID} characters", field="worker_id"
+        )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

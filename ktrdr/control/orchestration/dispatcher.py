@@ -1,0 +1,109 @@
+"""Hand pending operations to free workers, oldest first.
+
+Operations wait as ``pending`` while no suitable worker is idle (a queue, not a 503).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ktrdr.control.operations.store import OperationsStore
+from ktrdr.control.orchestration.registry import WorkerRegistry
+from ktrdr.control.orchestration.worker_client import WorkerCallError, WorkerClient
+from ktrdr.core.enums import OperationStatus, OperationType
+from ktrdr.core.logging_setup import get_logger
+from ktrdr.core.protocol import OperationDispatch
+
+log = get_logger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: OperationsStore,
+        registry: WorkerRegistry,
+        client: WorkerClient,
+        idle_wait_s: float = 0.5,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._client = client
+        self._idle_wait_s = idle_wait_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def wake(self) -> None:
+        """Something changed (new operation, free worker): look at the queue now."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._idle_wait_s)
+            self._wake.clear()
+            try:
+                self.dispatch_pending()
+            except Exception:  # the loop must outlive any single failure
+                log.exception("dispatch_round_failed")
+
+    def dispatch_pending(self) -> int:
+        """One pass over the queue; returns how many operations were handed out."""
+        handed_out = 0
+        # First in, first out per type: once an operation of a type could not be placed,
+        # later ones of that type wait too, or they would overtake it.
+        blocked: set[OperationType] = set()
+        for operation in self._store.pending():
+            if operation.type in blocked:
+                continue
+            placed = False
+            for worker in self._registry.idle_candidates(operation.type):
+                if not self._registry.claim(worker.worker_id, operation.id):
+                    continue
+                if not self._store.mark_running(operation.id, worker.worker_id):
+                    self._registry.release(worker.worker_id, operation.id)
+                    placed = True  # cancelled meanwhile: nothing to keep waiting for
+                    break
+                if self._send(operation.id, operation.type, worker.worker_id, worker.endpoint_url):
+                    handed_out += 1
+                    placed = True
+                    break
+                self._store.revert_to_pending(operation.id, worker.worker_id)
+            if not placed:
+                blocked.add(operation.type)
+        return handed_out
+
+    def _send(
+        self, operation_id: str, op_type: OperationType, worker_id: str, endpoint_url: str
+    ) -> bool:
+        operation = self._store.get(operation_id)
+        dispatch = OperationDispatch(
+            operation_id=operation_id,
+            operation_type=op_type,
+            strategy_yaml=self._store.strategy_yaml(operation_id),
+            params=operation.params,
+        )
+        try:
+            status = self._client.dispatch(endpoint_url, dispatch)
+        except WorkerCallError as error:
+            log.warning("dispatch_failed", worker_id=worker_id, error=str(error)[:300])
+            self._registry.failed_check(worker_id)
+            self._registry.release(worker_id, operation_id)
+            return False
+        if status == 202:
+            log.info("dispatched", operation_id=operation_id, worker_id=worker_id)
+            if self._store.get(operation_id).status == OperationStatus.CANCELLED:
+                # Cancelled while the dispatch was in flight: the cancel found nothing to stop.
+                self._client.cancel(endpoint_url, operation_id)
+            return True
+        # 409: still finishing its previous job; try again on the next round.
+        log.info("dispatch_refused", worker_id=worker_id, status=status)
+        self._registry.release(worker_id, operation_id)
+        return False

@@ -1,0 +1,146 @@
+"""Workers known to the backend, in memory.
+
+Workers re-register after a backend restart (their heartbeat gets a 404), so nothing
+here needs to survive one; operations, which must, live in the database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+from ktrdr.core.api_models import Worker
+from ktrdr.core.enums import OperationType, WorkerStatus, WorkerType
+from ktrdr.core.protocol import WorkerCapabilities, WorkerRegistration
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    worker_id: str
+    worker_type: WorkerType
+    endpoint_url: str
+    capabilities: WorkerCapabilities
+    status: WorkerStatus = WorkerStatus.IDLE
+    current_operation_id: str | None = None
+    registered_at: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+    last_assigned: float = 0.0
+    failures: int = 0
+
+    def view(self) -> Worker:
+        return Worker(
+            worker_id=self.worker_id,
+            worker_type=self.worker_type,
+            status=self.status,
+            endpoint_url=self.endpoint_url,
+            capabilities=self.capabilities,
+            current_operation_id=self.current_operation_id,
+            last_seen=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.last_seen)),
+            failures=self.failures,
+        )
+
+
+class WorkerRegistry:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._workers: dict[str, WorkerInfo] = {}
+
+    def register(self, registration: WorkerRegistration) -> WorkerInfo:
+        with self._lock:
+            previous = self._workers.get(registration.worker_id)
+            busy = registration.current_operation_id is not None
+            info = WorkerInfo(
+                worker_id=registration.worker_id,
+                worker_type=registration.worker_type,
+                endpoint_url=registration.endpoint_url.rstrip("/"),
+                capabilities=registration.capabilities,
+                status=WorkerStatus.BUSY if busy else WorkerStatus.IDLE,
+                current_operation_id=registration.current_operation_id,
+                last_assigned=previous.last_assigned if previous else 0.0,
+            )
+            self._workers[info.worker_id] = info
+            return info
+
+    def get(self, worker_id: str) -> WorkerInfo | None:
+        with self._lock:
+            return self._workers.get(worker_id)
+
+    def all(self) -> list[WorkerInfo]:
+        with self._lock:
+            return sorted(self._workers.values(), key=lambda w: (w.worker_type, w.worker_id))
+
+    def remove(self, worker_id: str) -> WorkerInfo | None:
+        with self._lock:
+            return self._workers.pop(worker_id, None)
+
+    def seen(self, worker_id: str, status: WorkerStatus, operation_id: str | None) -> bool:
+        """Record a heartbeat or a successful health check; False when unknown."""
+        with self._lock:
+            info = self._workers.get(worker_id)
+            if info is None:
+                return False
+            self._workers[worker_id] = replace(
+                info,
+                status=status,
+                current_operation_id=operation_id,
+                last_seen=time.time(),
+                failures=0,
+            )
+            return True
+
+    def failed_check(self, worker_id: str) -> int:
+        """Count a failed health check; returns the consecutive failures so far."""
+        with self._lock:
+            info = self._workers.get(worker_id)
+            if info is None:
+                return 0
+            self._workers[worker_id] = replace(info, failures=info.failures + 1)
+            return info.failures + 1
+
+    def claim(self, worker_id: str, operation_id: str) -> bool:
+        """Mark an idle worker busy with ``operation_id``; False if it is not idle."""
+        with self._lock:
+            info = self._workers.get(worker_id)
+            if info is None or info.status != WorkerStatus.IDLE:
+                return False
+            self._workers[worker_id] = replace(
+                info,
+                status=WorkerStatus.BUSY,
+                current_operation_id=operation_id,
+                last_assigned=time.time(),
+            )
+            return True
+
+    def release(self, worker_id: str, operation_id: str | None = None) -> None:
+        with self._lock:
+            info = self._workers.get(worker_id)
+            if info is None:
+                return
+            if operation_id is None or info.current_operation_id == operation_id:
+                self._workers[worker_id] = replace(
+                    info, status=WorkerStatus.IDLE, current_operation_id=None
+                )
+
+    def idle_candidates(self, operation_type: OperationType) -> list[WorkerInfo]:
+        """Idle workers for a job, best first.
+
+        Training: GPU workers first, then CPU; backtests: least recently used first.
+        """
+        with self._lock:
+            idle = [
+                w
+                for w in self._workers.values()
+                if w.worker_type.operation_type == operation_type and w.status == WorkerStatus.IDLE
+            ]
+        if operation_type == OperationType.TRAINING:
+            return sorted(idle, key=lambda w: (not w.capabilities.gpu, w.last_assigned))
+        return sorted(idle, key=lambda w: w.last_assigned)
+
+    def counts(self) -> dict[WorkerType, dict[WorkerStatus, int]]:
+        """worker type -> status -> count."""
+        counts: dict[WorkerType, dict[WorkerStatus, int]] = {kind: {} for kind in WorkerType}
+        for info in self.all():
+            by_status = counts.setdefault(info.worker_type, {})
+            by_status[info.status] = by_status.get(info.status, 0) + 1
+        return counts

@@ -1,5 +1,0 @@
-"""The backend's database: engines, ORM tables and migrations (control plane only)."""
-
-from ktrdr.db.engine import create_database_engine, for_writes, session_factory
-
-__all__ = ["create_database_engine", "for_writes", "session_factory"]

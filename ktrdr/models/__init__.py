@@ -1,1 +1,0 @@
-"""Stored models: where they live and what their metadata says (no torch)."""

@@ -1,0 +1,151 @@
+"""Migrations: applied in code, idempotent, race-safe, and identical to the ORM model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from ktrdr.control.db import create_database_engine
+from ktrdr.control.db.migrate import current_revision, head_revision, upgrade_to_head
+from ktrdr.control.db.models import Base, OperationRow
+from tests.support.paths import REPO_ROOT
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ktrdr.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_database_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def test_head_revision_is_the_first_migration() -> None:
+    assert head_revision() == "0001"
+
+
+def test_empty_database_is_migrated_to_head(engine: Engine) -> None:
+    assert current_revision(engine) is None
+    assert upgrade_to_head(engine) == "0001"
+    assert current_revision(engine) == "0001"
+    assert {"operations", "alembic_version"} <= set(inspect(engine).get_table_names())
+
+
+def test_upgrade_is_idempotent(engine: Engine) -> None:
+    assert upgrade_to_head(engine) == "0001"
+    assert upgrade_to_head(engine) == "0001"
+    assert current_revision(engine) == "0001"
+
+
+def test_upgrade_accepts_a_url(db_url: str, engine: Engine) -> None:
+    assert upgrade_to_head(db_url) == "0001"
+    assert current_revision(engine) == "0001"
+
+
+def test_migration_matches_the_orm_model(engine: Engine) -> None:
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migrated_columns_and_indexes_match_the_model(engine: Engine) -> None:
+    upgrade_to_head(engine)
+    inspector = inspect(engine)
+    columns = {c["name"]: c for c in inspector.get_columns("operations")}
+    model = OperationRow.__table__
+    assert list(columns) == [c.name for c in model.columns]
+    for column in model.columns:
+        assert columns[column.name]["nullable"] == column.nullable, column.name
+    assert inspector.get_pk_constraint("operations")["constrained_columns"] == ["id"]
+    indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("operations")}
+    assert indexes == {
+        "ix_operations_status": ["status"],
+        "ix_operations_status_created_at": ["status", "created_at"],
+    }
+    assert {i.name for i in model.indexes} == set(indexes)
+
+
+def test_concurrent_upgrades_in_threads_all_succeed(db_url: str) -> None:
+    engines = [create_database_engine(db_url) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def upgrade(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            results.append(upgrade_to_head(engine))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    assert results == ["0001"] * len(engines)
+
+
+def test_two_processes_upgrading_at_once_both_succeed(db_url: str, tmp_path: Path) -> None:
+    # Both start, then wait for a go file, so that their upgrades really overlap.
+    go = tmp_path / "go"
+    code = (
+        "import pathlib, sys, time\n"
+        "from ktrdr.control.db.migrate import upgrade_to_head\n"
+        f"go = pathlib.Path({str(go)!r})\n"
+        "while not go.exists():\n"
+        "    time.sleep(0.005)\n"
+        f"print(upgrade_to_head({db_url!r}))\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    go.touch()
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, stderr
+        assert stdout.strip() == "0001"
+    engine = create_database_engine(db_url)
+    assert current_revision(engine) == "0001"
+    engine.dispose()
+
+
+def test_migrate_does_not_load_the_compute_stack(db_url: str) -> None:
+    code = (
+        "import sys\n"
+        "import ktrdr.control.db, ktrdr.control.db.migrate\n"
+        f"ktrdr.control.db.migrate.upgrade_to_head({db_url!r})\n"
+        "print(','.join(m for m in ('numpy', 'pandas', 'torch', 'talib', 'sklearn') "
+        "if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == ""

@@ -1,0 +1,93 @@
+"""Job parameters are typed once, in the protocol: what the API accepts is what a worker runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from ktrdr.core.protocol import BacktestParams, OperationDispatch, TrainingParams
+
+
+def field_errors(model: Any, data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(data)
+    return {".".join(map(str, e["loc"])): e["msg"] for e in caught.value.errors()}
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"capital": 5}, "capital", "Extra inputs are not permitted"),
+        ({"commission": "free"}, "commission", "valid number"),
+        ({"commission": 2}, "commission", "less than 1"),
+        ({"commission": float("nan")}, "commission", "finite number"),
+        ({"initial_capital": float("inf")}, "initial_capital", "finite number"),
+        ({"position_size": 1.5}, "position_size", "less than or equal to 1"),
+        ({"symbol": 5}, "symbol", "valid string"),
+        ({"symbol": "../x"}, "symbol", "path separator"),
+        ({"timeframe": "1x"}, "timeframe", "is not valid"),
+        ({"model": "/etc/passwd"}, "model", "pattern"),
+        ({"model": "../../x/1d_v1"}, "model", "pattern"),
+        ({"model": 0}, "model", "pattern"),  # versions start at 1
+        ({"model": True}, "model", "valid string"),
+        ({"start_date": "yesterday"}, "start_date", "valid date"),
+    ],
+)
+def test_bad_backtest_params_name_their_field(params: dict, field: str, message: str) -> None:
+    errors = field_errors(BacktestParams, params)
+    assert field in errors, errors
+    assert message in errors[field]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"symbols": []}, "symbols", "at least 1 item"),
+        ({"symbols": ["AAPL", "a/b"]}, "symbols.1", "path separator"),
+        ({"symbols": ["X"] * 51}, "symbols", "at most 50 items"),
+        ({"timeframes": ["1d", "bad"]}, "timeframes.1", "is not valid"),
+        ({"epochs": 3}, "epochs", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_training_params_name_their_field(params: dict, field: str, message: str) -> None:
+    errors = field_errors(TrainingParams, params)
+    assert field in errors, errors
+    assert message in errors[field]
+
+
+def test_valid_params_are_normalised() -> None:
+    params = BacktestParams.model_validate({"symbol": "aapl", "model": "v3", "commission": 0})
+    assert params.symbol == "AAPL"
+    assert params.model == "v3"
+    assert BacktestParams(model=3).model == "v3"  # a bare number is a version
+    assert TrainingParams.model_validate({"symbols": ["msft"]}).symbols == ["MSFT"]
+
+
+def test_a_dispatch_carries_the_params_of_its_type() -> None:
+    training = OperationDispatch.model_validate(
+        {"operation_id": "op-1", "operation_type": "training", "strategy_yaml": "", "params": {}}
+    )
+    assert isinstance(training.params, TrainingParams)
+    backtest = OperationDispatch.model_validate(
+        {
+            "operation_id": "op-2",
+            "operation_type": "backtesting",
+            "strategy_yaml": "",
+            "params": {"symbol": "ibm"},
+        }
+    )
+    assert isinstance(backtest.params, BacktestParams)
+    assert backtest.params.symbol == "IBM"
+    again = OperationDispatch.model_validate_json(backtest.model_dump_json())
+    assert again == backtest  # what the backend sends is what the worker reads
+    with pytest.raises(ValidationError):  # training parameters on a backtest
+        OperationDispatch.model_validate(
+            {
+                "operation_id": "op-3",
+                "operation_type": "backtesting",
+                "strategy_yaml": "",
+                "params": {"symbols": ["IBM"]},
+            }
+        )

@@ -1,0 +1,483 @@
+"""The compose environments (deploy/environments/) and the paths the build files name.
+
+- every compose file validates against the compose-spec schema (check-jsonschema's copy);
+- per project (the compose files of one folder, brought up together): images match roles,
+  every KTRDR_ variable is a Settings field, healthchecks probe the port the process
+  serves, workers stop gracefully after a healthy backend, URLs, secrets, shared volumes
+  and references agree (the rules live in tests/support/compose.py);
+- what each environment promises: local (dev image, profiles, image-mode lines), canary
+  (`:test` images, its own ports, network and volumes), homelab (IMAGE_TAG, PostgreSQL,
+  scalable workers, GPU reservation, .env.example);
+- the paths named by compose files, Dockerfiles, the Makefile and the workflows exist.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ktrdr.infra.compose_lint import (
+    REPO_ROOT,
+    ComposeSchemaError,
+    commented_images,
+    compose_problems,
+    dockerfile_sources,
+    dockerignore_patterns,
+    dockerignored,
+    healthcheck_problems,
+    image_kind,
+    image_problems,
+    interpolate,
+    ktrdr_env_vars,
+    ktrdr_services,
+    lifecycle_problems,
+    load_compose,
+    makefile_paths,
+    merge_compose,
+    path_problems,
+    prometheus_problems,
+    reference_problems,
+    replicas,
+    secret_problems,
+    service_environment,
+    service_settings,
+    services,
+    settings_problems,
+    unknown_ktrdr_vars,
+    url_problems,
+    validate_compose,
+    validate_compose_text,
+    variables_used,
+    volume_problems,
+    workflow_paths,
+)
+
+ENVIRONMENTS = REPO_ROOT / "deploy" / "environments"
+LOCAL = ENVIRONMENTS / "local" / "docker-compose.yml"
+CANARY = ENVIRONMENTS / "canary" / "docker-compose.yml"
+HOMELAB = ENVIRONMENTS / "homelab"
+HOMELAB_FILES = [
+    HOMELAB / "docker-compose.core.yml",
+    HOMELAB / "docker-compose.workers.yml",
+    HOMELAB / "docker-compose.gpu-worker.yml",
+]
+IMAGE_MODE = "# Image mode (uncomment to test with CI-built images)"
+REGISTRY = "ghcr.io/kpiteira"
+
+
+def compose_files() -> list[Path]:
+    """Compose files under deploy/environments/, and docker-compose*.y(a)ml anywhere in
+    deploy/ or the kinfra templates."""
+    found = {
+        *ENVIRONMENTS.rglob("*compose*.yml"),
+        *ENVIRONMENTS.rglob("*compose*.yaml"),
+    }
+    for folder in (REPO_ROOT / "deploy", REPO_ROOT / "ktrdr" / "cli" / "kinfra" / "templates"):
+        found |= {*folder.rglob("docker-compose*.yml"), *folder.rglob("docker-compose*.yaml")}
+    return sorted(found)
+
+
+COMPOSE_FILES = compose_files()
+
+
+def projects() -> dict[str, list[Path]]:
+    """The files of one folder make one project (`-f a -f b`, as homelab's do)."""
+    grouped: dict[str, list[Path]] = defaultdict(list)
+    for path in COMPOSE_FILES:
+        grouped[str(path.parent.relative_to(REPO_ROOT))].append(path)
+    return dict(grouped)
+
+
+PROJECTS = projects()
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT))
+
+
+def project(folder: str) -> dict[str, Any]:
+    return merge_compose(*(load_compose(path) for path in PROJECTS[folder]))
+
+
+def all_services(compose: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return list(services(compose).items())
+
+
+# --- the files ----------------------------------------------------------------------------
+
+
+def test_the_environments_exist() -> None:
+    expected = {LOCAL, CANARY, *HOMELAB_FILES}
+    assert expected <= set(COMPOSE_FILES)
+    assert (ENVIRONMENTS / "local" / "prometheus.yml").is_file()
+    assert (HOMELAB / ".env.example").is_file()
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=rel)
+def test_compose_file_matches_the_schema(path: Path) -> None:
+    output = validate_compose(path)
+    print(f"{rel(path)}: {output}")  # shown with -rP
+    assert output.startswith("ok -- validation done")
+
+
+def test_the_schema_check_rejects_a_broken_file() -> None:
+    broken = "services:\n  backend:\n    image: x\n    restart: sometimes\n    helthcheck: {}\n"
+    with pytest.raises(ComposeSchemaError, match=r"helthcheck|restart"):
+        validate_compose_text(broken)
+
+
+# --- per project: the ktrdr rules ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_images_match_roles(folder: str) -> None:
+    compose = project(folder)
+    assert [p for name, s in all_services(compose) for p in image_problems(name, s)] == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_ktrdr_variables_are_settings_fields(folder: str) -> None:
+    compose = project(folder)
+    assert unknown_ktrdr_vars(compose) == []
+    assert [p for name, s in all_services(compose) for p in settings_problems(name, s)] == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_only_ktrdr_and_postgres_variables(folder: str) -> None:
+    """Containers get KTRDR_ settings; the official postgres image its POSTGRES_ ones."""
+    stray = [
+        f"{name}: {variable}"
+        for name, service in all_services(project(folder))
+        for variable in service_environment(service)
+        if not variable.startswith("KTRDR_")
+        and not (variable.startswith("POSTGRES_") and "postgres" in str(service.get("image")))
+    ]
+    assert stray == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_healthchecks_probe_the_served_port(folder: str) -> None:
+    compose = project(folder)
+    assert [p for name, s in all_services(compose) for p in healthcheck_problems(name, s)] == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_restart_stop_grace_and_healthy_backend(folder: str) -> None:
+    compose = project(folder)
+    assert [p for name, s in all_services(compose) for p in lifecycle_problems(name, s)] == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_urls_secrets_volumes_and_references_agree(folder: str) -> None:
+    compose = project(folder)
+    assert url_problems(compose) == []
+    assert secret_problems(compose) == []
+    assert volume_problems(compose) == []
+    assert reference_problems(compose) == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_referenced_paths_and_scrape_targets(folder: str) -> None:
+    compose, base = project(folder), REPO_ROOT / folder
+    assert path_problems(compose, base) == []
+    assert prometheus_problems(compose, base) == []
+
+
+@pytest.mark.parametrize("folder", PROJECTS)
+def test_every_ktrdr_project_has_a_backend_and_both_worker_types(folder: str) -> None:
+    roles = {role for role, _ in ktrdr_services(project(folder)).values()}
+    assert roles in (set(), {"api", "backtesting", "training"})
+
+
+def test_the_rules_catch_mistakes() -> None:
+    """The checks above do fail on the mistakes they exist for."""
+    bad = {
+        "services": {
+            "backend": {
+                "image": "ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
+                "command": ["python", "-m", "ktrdr.api"],
+                "environment": {"KTRDR_API_PORT": "8001", "KTRDR_API_PROT": "1"},
+                "healthcheck": {
+                    "test": ["CMD", "python", "-m", "ktrdr.core.healthcheck", "worker"]
+                },
+            },
+            "training-worker": {
+                "image": "ghcr.io/kpiteira/ktrdr-backend:latest",
+                "command": ["python", "-m", "ktrdr.workers", "training"],
+                "environment": {
+                    "KTRDR_API_URL": "http://backend:8000",
+                    "KTRDR_WORKER_HOST": "0.0.0.0",
+                    "KTRDR_WORKER_SECRET": "${KTRDR_WORKER_SECRET:-}",
+                    "KTRDR_WORKER_PUBLIC_URL": "http://training-worker:5003",
+                },
+                "healthcheck": {
+                    "test": ["CMD", "python", "-m", "ktrdr.core.healthcheck", "worker"]
+                },
+                "volumes": ["home:/var/lib/ktrdr/data"],
+                "depends_on": ["backend"],
+                "deploy": {"replicas": 2},
+                "stop_grace_period": "30s",
+                "restart": "unless-stopped",
+            },
+        }
+    }
+    found = "\n".join(compose_problems(bad, REPO_ROOT))
+    for expected in [
+        "backend: a api service on ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
+        "training-worker: a training service on ghcr.io/kpiteira/ktrdr-backend:latest",
+        "KTRDR_API_PROT is not a ktrdr Settings field",
+        "backend: healthcheck should run `python -m ktrdr.core.healthcheck api`",
+        "training-worker: listens on 5004 but its healthcheck probes 5003",
+        "backend: no restart policy",
+        "training-worker: should depend on the backend with condition service_healthy",
+        "training-worker: stop_grace_period 30s < 40s",
+        "training-worker: KTRDR_API_URL port 8000 but the backend listens on 8001",
+        "training-worker: replicas share KTRDR_WORKER_PUBLIC_URL",
+        "training-worker: KTRDR_WORKER_PUBLIC_URL port 5003, listens on 5004",
+        "KTRDR_WORKER_SECRET differs between services",
+        "training-worker: KTRDR_WORKER_SECRET '${KTRDR_WORKER_SECRET:-}' can be empty",
+        "training-worker: volume home at /var/lib/ktrdr/data, not a folder the image creates",
+        "training-worker: volume home is not declared",
+        "backend: data folder /var/lib/ktrdr/data is on no volume",
+    ]:
+        assert expected in found, f"missing: {expected}\n{found}"
+    profiled = {
+        "services": {
+            "a": {"image": "x", "depends_on": {"b": {"condition": "service_healthy"}}},
+            "b": {"image": "x", "profiles": ["extra"]},
+        }
+    }
+    assert "a: depends on b, which only runs with profile(s)" in reference_problems(profiled)[0]
+
+
+# --- local --------------------------------------------------------------------------------
+
+
+def test_local_stack() -> None:
+    compose = load_compose(LOCAL)
+    every = services(compose)
+    assert set(every) == {
+        "backend",
+        "backtest-worker-1",
+        "backtest-worker-2",
+        "training-worker-1",
+        "training-worker-2",
+        "postgres",
+        "prometheus",
+    }
+    ktrdr = ktrdr_services(compose)
+    assert sorted(role for role, _ in ktrdr.values()) == [
+        "api",
+        "backtesting",
+        "backtesting",
+        "training",
+        "training",
+    ]
+    for name, (_, service) in ktrdr.items():
+        assert service["image"] == "ktrdr-backend:dev", name
+        assert service["build"] == {
+            "context": "../../..",
+            "dockerfile": "deploy/docker/Dockerfile.dev",
+        }, name
+        assert "profiles" not in service, name
+    backend = every["backend"]
+    assert backend["ports"] == ["127.0.0.1:8000:8000"]
+    # SQLite by default: the URL Settings itself derives from KTRDR_HOME.
+    default_url = service_settings({**backend, "environment": {}}).database_url
+    assert service_settings(backend).database_url == default_url
+    assert default_url == "sqlite:////var/lib/ktrdr/data/ktrdr.db"
+    assert every["postgres"]["profiles"] == ["postgres"]
+    assert every["postgres"]["image"] == "postgres:16"
+    assert every["prometheus"]["profiles"] == ["observability"]
+    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in every["prometheus"]["volumes"]
+
+
+def test_local_postgres_profile_is_reached_through_the_database_url() -> None:
+    """The documented .env line points the backend at the profile's postgres service."""
+    backend = services(load_compose(LOCAL))["backend"]
+    written = service_environment(backend)["KTRDR_DATABASE_URL"]
+    url = "postgresql://ktrdr:ktrdr@postgres:5432/ktrdr"
+    assert interpolate(written, {"LOCAL_DATABASE_URL": url}) == url
+    assert f"LOCAL_DATABASE_URL={url}" in LOCAL.read_text()
+    postgres = services(load_compose(LOCAL))["postgres"]["environment"]
+    assert (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]) == ("ktrdr", "ktrdr")
+    assert postgres["POSTGRES_DB"] == "ktrdr"
+
+
+def test_local_image_mode_lines() -> None:
+    """Each ktrdr service carries the commented ghcr image it would run in image mode,
+    under the same header line, and that image suits its role."""
+    compose = load_compose(LOCAL)
+    commented = commented_images(LOCAL)
+    text = LOCAL.read_text()
+    ktrdr = ktrdr_services(compose)
+    assert set(commented) == set(ktrdr)
+    assert text.count(IMAGE_MODE) == len(ktrdr)
+    for name, (role, service) in ktrdr.items():
+        (image,) = commented[name]
+        kind = "backend" if role == "api" else "worker-cpu"
+        assert image == f"{REGISTRY}/ktrdr-{kind}:${{IMAGE_TAG:-latest}}", name
+        assert f"    {IMAGE_MODE}\n    # image: {image}\n" in text, name
+        assert image_problems(name, service, image=image) == [], name
+
+
+# --- canary -------------------------------------------------------------------------------
+
+
+def test_canary_stack() -> None:
+    compose = load_compose(CANARY)
+    assert compose["name"] == "ktrdr-canary"
+    ktrdr = ktrdr_services(compose)
+    images = {name: service["image"] for name, (_, service) in ktrdr.items()}
+    assert images == {
+        "backend": f"{REGISTRY}/ktrdr-backend:test",
+        "backtest-worker": f"{REGISTRY}/ktrdr-worker-cpu:test",
+        "training-worker": f"{REGISTRY}/ktrdr-worker-cpu:test",
+    }
+    every = services(compose)
+    assert every["backend"]["ports"] == ["127.0.0.1:18000:8000"]
+    assert every["backtest-worker"]["ports"] == ["127.0.0.1:15003:5003"]
+    assert every["training-worker"]["ports"] == ["127.0.0.1:15004:5004"]
+    # Its own network and volumes: project-scoped (no fixed name), not external.
+    assert set(compose["networks"]) == {"canary"}
+    for name, service in every.items():
+        assert service["networks"] == ["canary"], name
+    for kind in ("networks", "volumes"):
+        for key, definition in compose[kind].items():
+            assert not (definition or {}).get("external"), key
+            assert not (definition or {}).get("name"), key
+    volumes = {m.split(":")[0] for s in every.values() for m in s.get("volumes", [])}
+    assert volumes == {"canary-home", "canary-postgres"}
+    backend_url = service_settings(every["backend"]).database_url
+    assert backend_url.startswith("postgresql://")
+    assert "@postgres:5432/" in backend_url
+
+
+# --- homelab ------------------------------------------------------------------------------
+
+
+def homelab() -> dict[str, Any]:
+    return merge_compose(*(load_compose(path) for path in HOMELAB_FILES))
+
+
+def test_homelab_images_follow_image_tag() -> None:
+    kinds = {}
+    for name, (_, service) in ktrdr_services(homelab()).items():
+        tagged = rf"{REGISTRY}/ktrdr-[a-z-]+:\$\{{IMAGE_TAG:-latest\}}"
+        assert re.fullmatch(tagged, service["image"]), name
+        kinds[name] = image_kind(service["image"])
+    assert kinds == {
+        "backend": "backend",
+        "backtest-worker": "worker-cpu",
+        "training-worker": "worker-cpu",
+        "training-worker-gpu": "worker-gpu",
+    }
+    gpu = services(homelab())["training-worker-gpu"]
+    (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia"
+    assert device["capabilities"] == ["gpu"]
+
+
+def test_homelab_core_runs_the_backend_on_postgres() -> None:
+    every = services(load_compose(HOMELAB_FILES[0]))
+    assert set(every) == {"backend", "postgres"}
+    assert every["postgres"]["image"] == "postgres:16"
+    assert "pg_isready" in " ".join(every["postgres"]["healthcheck"]["test"])
+    assert every["backend"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert service_settings(every["backend"]).database_url.startswith("postgresql://ktrdr:")
+
+
+def test_homelab_cpu_workers_scale() -> None:
+    """Replicas derive their URL and id from their hostname (the short container id)."""
+    every = services(load_compose(HOMELAB_FILES[1]))
+    assert set(every) == {"backtest-worker", "training-worker"}
+    for name, service in every.items():
+        assert replicas(service) is None, f"{name}: replicas come from .env"
+        environment = service_environment(service)
+        assert "KTRDR_WORKER_PUBLIC_URL" not in environment, name
+        assert "KTRDR_WORKER_ID" not in environment, name
+        assert service_settings(service).worker_host == "0.0.0.0", name
+    assert every["backtest-worker"]["deploy"]["replicas"] == "${BACKTEST_WORKERS:-2}"
+    assert every["training-worker"]["deploy"]["replicas"] == "${TRAINING_WORKERS:-1}"
+
+
+def test_homelab_files_share_network_and_volume() -> None:
+    definitions = [load_compose(path) for path in HOMELAB_FILES]
+    for document in definitions:
+        assert document["networks"]["ktrdr"] == {"name": "ktrdr"}
+        assert document["volumes"]["ktrdr-home"] == {"name": "ktrdr-home"}
+    assert "name" not in definitions[1], "the project name is set once, in core"
+    assert "name" not in definitions[2], "the project name is set once, in core"
+
+
+def env_example() -> dict[str, str]:
+    lines = (HOMELAB / ".env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if re.match(r"^[A-Z_][A-Z0-9_]*=", line))
+    return dict(pairs)
+
+
+def test_homelab_env_example_documents_every_variable() -> None:
+    example = env_example()
+    used = set().union(*(variables_used(path.read_text()) for path in HOMELAB_FILES))
+    assert used == set(example) - {"COMPOSE_FILE"}
+    assert example["IMAGE_TAG"] == "latest"
+    # Its COMPOSE_FILE lines name the files that exist (the GPU one commented out).
+    text = (HOMELAB / ".env.example").read_text()
+    for line in re.findall(r"^#? ?COMPOSE_FILE=(\S+)$", text, flags=re.MULTILINE):
+        for name in line.split(":"):
+            assert (HOMELAB / name).is_file(), name
+    assert example["COMPOSE_FILE"].split(":") == [p.name for p in HOMELAB_FILES[:2]]
+
+
+def test_homelab_secrets_are_required_where_empty_breaks_them() -> None:
+    """An empty worker secret on a worker refuses every dispatch; an empty database
+    password is no password: both are ${VAR:?...}. The API token may stay empty."""
+    for path in HOMELAB_FILES:
+        for name, variables in ktrdr_env_vars(load_compose(path)).items():
+            if "KTRDR_WORKER_SECRET" in variables:
+                assert variables["KTRDR_WORKER_SECRET"].startswith("${KTRDR_WORKER_SECRET:?"), name
+    core = services(load_compose(HOMELAB_FILES[0]))
+    assert core["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    assert "${POSTGRES_PASSWORD:?" in core["backend"]["environment"]["KTRDR_DATABASE_URL"]
+
+
+# --- paths named by the build files -------------------------------------------------------
+
+
+DOCKERFILES = sorted((REPO_ROOT / "deploy" / "docker").glob("Dockerfile.*"))
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_dockerfile_sources_exist_in_the_build_context(dockerfile: Path) -> None:
+    """COPY/ADD sources and RUN bind mounts (the build context is the repository root)."""
+    patterns = dockerignore_patterns()
+    problems = []
+    for source in dockerfile_sources(dockerfile):
+        if not glob.glob(str(REPO_ROOT / source)):
+            problems.append(f"{source} is missing")
+        elif pattern := dockerignored(source, patterns):
+            problems.append(f"{source} is excluded by .dockerignore ({pattern})")
+    assert problems == []
+
+
+def test_makefile_paths_exist() -> None:
+    paths = makefile_paths((REPO_ROOT / "Makefile").read_text())
+    assert paths, "no repository path found in the Makefile"
+    assert [p for p in paths if not glob.glob(str(REPO_ROOT / p))] == []
+
+
+WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"
+WORKFLOWS = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
+
+
+@pytest.mark.skipif(not WORKFLOWS, reason="no .github/workflows in this tree")
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_paths_exist(workflow: Path) -> None:
+    paths = workflow_paths(yaml.safe_load(workflow.read_text()))
+    assert [p for p in paths if not (REPO_ROOT / p).exists()] == []
