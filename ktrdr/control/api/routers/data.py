@@ -62,7 +62,7 @@ def bars(
     status_code=201,
     dependencies=[TokenDep],
     response_model=SeriesImported,
-    responses={**AUTH_RESPONSES, **CONFLICT_RESPONSE, 413: ERROR_RESPONSES[400]},
+    responses={**AUTH_RESPONSES, **CONFLICT_RESPONSE},
 )
 async def upload(
     symbol: str,
