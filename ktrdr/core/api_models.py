@@ -224,6 +224,12 @@ class Worker(_Body):
     failures: int
 
 
+class WorkerRegistered(Worker):
+    """The registration's answer: the worker's view, and the token its later calls carry."""
+
+    token: str
+
+
 class HeartbeatAnswer(_Body):
     ok: bool
 

@@ -9,7 +9,12 @@ Worker -> backend:   POST /api/v1/workers/register      WorkerRegistration
                      POST /api/v1/operations/{id}/progress  ProgressReport
                      POST /api/v1/operations/{id}/finish    FinishReport
 
-Every call carries ``X-Ktrdr-Worker-Secret`` when ``KTRDR_WORKER_SECRET`` is set.
+Every call carries ``X-Ktrdr-Worker-Secret`` when ``KTRDR_WORKER_SECRET`` is set. The
+registration answers with a token of that worker alone (``WorkerRegistered.token``); every
+later call of the worker carries it in ``X-Ktrdr-Worker-Token``, so no one holding the
+shared secret can speak for a registered worker. Each dispatch carries an attempt token;
+progress and finish reports carry it back and count only while it is the operation's
+current one (a worker that froze and woke up is refused: 409, and stops).
 
 Job parameters (:class:`TrainingParams`, :class:`BacktestParams`) are validated once, when
 the API accepts a request; the worker receives them typed and uses them as they are.
@@ -18,8 +23,10 @@ the API accepts a request; the worker receives them typed and uses them as they 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -37,6 +44,7 @@ from ktrdr.core.progress import Progress
 from ktrdr.core.timeframes import TIMEFRAME_PATTERN, validate_timeframe
 
 WORKER_SECRET_HEADER = "X-Ktrdr-Worker-Secret"
+WORKER_TOKEN_HEADER = "X-Ktrdr-Worker-Token"
 MAX_SYMBOLS = 50
 
 Symbol = Annotated[str, Field(max_length=64), AfterValidator(validate_symbol)]
@@ -105,14 +113,60 @@ class WorkerCapabilities(_Message):
 
 WorkerId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 OperationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+# A worker process's own random id: a restarted worker has a new one.
+InstanceId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+AttemptToken = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+def check_endpoint_url(url: str) -> str:
+    """``http(s)://host[:port]`` and nothing else: no user, path, query or fragment.
+
+    The backend calls this URL with the worker secret attached, so it must name a
+    worker's own endpoints and nothing that a crafted path or query would redirect.
+    Returns it without a trailing slash.
+    """
+    if not url.isascii() or not url.isprintable() or any(c.isspace() for c in url):
+        raise ValueError("must be printable ASCII without spaces")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        raise ValueError("must start with http:// or https://")
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise ValueError("must not carry a user or password")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError("must be http(s)://host[:port] with no path, query or fragment")
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    if port == 0:
+        raise ValueError("the port must be a number from 1 to 65535")
+    if not _is_host(host):
+        raise ValueError(f"host {host[:60]!r} is not a hostname or an IP address")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.split(".")
+    return 0 < len(host) <= 253 and all(
+        0 < len(label) <= 63 and label[0] != "-" and all(c.isalnum() or c == "-" for c in label)
+        for label in labels
+    )
 
 
 class WorkerRegistration(_Message):
     worker_id: WorkerId
     worker_type: WorkerType
-    endpoint_url: str = Field(pattern=r"^https?://", max_length=512)
+    endpoint_url: Annotated[str, Field(max_length=300), AfterValidator(check_endpoint_url)]
+    instance_id: InstanceId
     capabilities: WorkerCapabilities = Field(default_factory=WorkerCapabilities)
-    # The operation the worker is running right now (after a backend restart).
+    # The operation the worker is running right now (after a backend restart), with the
+    # attempt it runs, so that a new backend keeps accepting its reports.
     current_operation_id: OperationId | None = None
 
 
@@ -120,12 +174,14 @@ class WorkerHealth(_Message):
     worker_id: WorkerId
     worker_type: WorkerType
     status: WorkerStatus
+    instance_id: InstanceId
     current_operation_id: OperationId | None = None
 
 
 class OperationDispatch(_Message):
     operation_id: OperationId
     operation_type: OperationType
+    attempt: AttemptToken
     strategy_yaml: str  # the strategy travels with the job: no baked-in copy needed
     params: JobParams
 
@@ -143,11 +199,13 @@ class OperationDispatch(_Message):
 
 class ProgressReport(_Message):
     worker_id: WorkerId
+    attempt: AttemptToken
     progress: Progress
 
 
 class FinishReport(_Message):
     worker_id: WorkerId
+    attempt: AttemptToken
     status: OperationStatus
     result: dict[str, Any] | None = None
     error: str | None = Field(default=None, max_length=4000)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # An operation whose worker is gone is failed within this many seconds.
     worker_lost_timeout_s: float = Field(default=60.0, gt=0)
     operation_max_retries: int = Field(default=1, ge=0)
+    # The leader lease's term: a backend that stopped without handing it back is
+    # replaced as the one that dispatches and supervises after this long.
+    leader_lease_s: float = Field(default=15.0, ge=1.0, le=600.0)
 
     # Worker process.
     worker_host: str = "127.0.0.1"

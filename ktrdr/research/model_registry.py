@@ -15,15 +15,14 @@ distinct versions; ``metadata.json`` is written last and marks the version compl
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ktrdr.core.api_models import ModelSummary
 from ktrdr.core.errors import InvalidInputError, NotFoundError
+from ktrdr.core.files import write_atomic
 from ktrdr.core.names import IDENTIFIER, validate_identifier
 from ktrdr.core.timeframes import TIMEFRAME_PATTERN, validate_timeframe
 
@@ -118,20 +117,21 @@ def list_models(models_dir: Path, strategy: str | None = None) -> list[ModelInfo
 
 
 def latest_model(models_dir: Path, strategy: str, timeframe: str) -> ModelInfo:
-    """The version the ``<timeframe>_latest`` pointer names, else the highest complete one."""
+    """The version the ``<timeframe>_latest`` pointer names.
+
+    Only a published version is ever the latest: one a worker saved for an attempt that
+    was superseded stays listed, but nothing picks it by default.
+    """
     _check_name(strategy, timeframe)
     pointer = models_dir / strategy / f"{timeframe}_latest"
     if pointer.is_file():
         info = _read_info(models_dir / strategy / pointer.read_text(encoding="utf-8").strip())
         if info is not None:
             return info
-    versions = [m for m in list_models(models_dir, strategy) if m.timeframe == timeframe]
-    if not versions:
-        raise ModelNotFoundError(
-            f"no trained model for strategy {strategy!r} ({timeframe}); train it first",
-            field="model",
-        )
-    return versions[-1]
+    raise ModelNotFoundError(
+        f"no trained model for strategy {strategy!r} ({timeframe}); train it first",
+        field="model",
+    )
 
 
 def get_model(models_dir: Path, model_id: str) -> ModelInfo:
@@ -208,14 +208,14 @@ def allocate_version(models_dir: Path, strategy: str, timeframe: str) -> tuple[i
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON through a temp file and rename, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def publish_model(models_dir: Path, model_id: str) -> ModelInfo:
+    """Point its ``latest`` at the complete version ``model_id`` (``strategy/1d_v3``)."""
+    info = get_model(models_dir, model_id)
+    publish_version(models_dir, info.strategy, info.timeframe, info.version)
+    return info
 
 
 def publish_version(models_dir: Path, strategy: str, timeframe: str, version: int) -> None:
@@ -225,7 +225,4 @@ def publish_version(models_dir: Path, strategy: str, timeframe: str, version: in
     match = _VERSION_DIR.match(current)
     if match and int(match["version"]) > version:
         return
-    fd, tmp = tempfile.mkstemp(dir=pointer.parent, prefix=".latest.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"{timeframe}_v{version}\n")
-    os.replace(tmp, pointer)
+    write_atomic(pointer, f"{timeframe}_v{version}\n")

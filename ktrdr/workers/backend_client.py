@@ -2,7 +2,12 @@
 
 Registration retries until it succeeds, the finish report retries for a bounded time
 (the backend may be restarting), progress is fire-and-forget, deregistration is best
-effort. Every call carries the worker secret when one is configured.
+effort. Every call carries the worker secret when one is configured, and every call
+after the registration the worker token that it answered with.
+
+A report the backend refuses as stale (409: this attempt is no longer in force) is final:
+the progress call says so (the executor then stops the job), the finish report is
+discarded with an error line, never counted as delivered.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pydantic import BaseModel
 from ktrdr.core.logging_setup import get_logger
 from ktrdr.core.protocol import (
     WORKER_SECRET_HEADER,
+    WORKER_TOKEN_HEADER,
     FinishReport,
     ProgressReport,
     WorkerHealth,
@@ -29,8 +35,15 @@ log = get_logger(__name__)
 
 FINISH_MAX_WAIT_S = 600.0
 # Answers after which resending a finish report cannot help: the operation is unknown
-# or already terminal (404, 409), or the backend rejects the message itself (400, 422).
-_FINISH_FINAL_STATUSES = frozenset({400, 404, 409, 422})
+# (404), the attempt is stale (409), the worker token is refused (403), or the backend
+# rejects the message itself (400, 422). A 401 (the backend forgot this worker: it was
+# restarted) is retried: the heartbeat registers again meanwhile, with a new token.
+_FINISH_FINAL_STATUSES = frozenset({400, 403, 404, 409, 422})
+STALE = 409
+
+
+class StaleAttemptError(Exception):
+    """The backend no longer counts this attempt: stop the job, keep nothing of it."""
 
 
 class Backoff:
@@ -75,21 +88,30 @@ class BackendClient:
             headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
         )
+        self._token: str | None = None  # issued by the last successful registration
 
     def close(self) -> None:
         self._http.close()
+
+    def _headers(self) -> dict[str, str]:
+        return {WORKER_TOKEN_HEADER: self._token} if self._token else {}
 
     def _post(self, path: str, message: BaseModel) -> httpx.Response:
         # pydantic writes inf/NaN as null; httpx's json= would refuse them.
         return self._http.post(
             path,
             content=message.model_dump_json(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **self._headers()},
         )
 
     def register(self, registration: WorkerRegistration) -> None:
-        """One attempt; raises ``httpx.HTTPError`` on failure."""
-        self._post("/api/v1/workers/register", registration).raise_for_status()
+        """One attempt; raises ``httpx.HTTPError`` on failure. Keeps the token it is given."""
+        response = self._post("/api/v1/workers/register", registration)
+        response.raise_for_status()
+        try:
+            self._token = str(response.json()["token"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise httpx.DecodingError(f"registration answer without a token: {error}") from error
 
     def register_until_done(
         self, build: Callable[[], WorkerRegistration], stop: threading.Event
@@ -129,7 +151,9 @@ class BackendClient:
     def deregister(self, worker_id: str) -> None:
         """Best effort: the backend also notices a silent worker by itself."""
         try:
-            response = self._http.delete(f"/api/v1/workers/{quote(worker_id, safe='')}")
+            response = self._http.delete(
+                f"/api/v1/workers/{quote(worker_id, safe='')}", headers=self._headers()
+            )
             if response.status_code != 404:
                 response.raise_for_status()
             log.info("worker deregistered", worker_id=worker_id)
@@ -137,11 +161,17 @@ class BackendClient:
             log.warning("deregistration failed", worker_id=worker_id, error=describe_error(error))
 
     def report_progress(self, operation_id: str, report: ProgressReport) -> None:
-        """One attempt; a lost progress report is superseded by the next one anyway."""
+        """One attempt; a lost progress report is superseded by the next one anyway.
+
+        Raises StaleAttemptError when the backend no longer counts this attempt.
+        """
         try:
-            self._post(
+            response = self._post(
                 f"/api/v1/operations/{quote(operation_id, safe='')}/progress", report
-            ).raise_for_status()
+            )
+            if response.status_code == STALE:
+                raise StaleAttemptError(response.text[:300])
+            response.raise_for_status()
         except httpx.HTTPError as error:
             log.debug(
                 "progress report not delivered",
@@ -168,6 +198,13 @@ class BackendClient:
                 if response.is_success:
                     log.info("finish reported", operation_id=operation_id, status=report.status)
                     return True
+                if response.status_code == STALE:
+                    log.error(
+                        "finish refused: this attempt is no longer in force; result discarded",
+                        operation_id=operation_id,
+                        answer=response.text[:200],
+                    )
+                    return False
                 if response.status_code in _FINISH_FINAL_STATUSES:
                     log.warning(
                         "backend refused the finish report; not retrying",

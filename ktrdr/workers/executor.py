@@ -24,12 +24,13 @@ from ktrdr.core.protocol import (
 )
 from ktrdr.core.settings import Settings
 from ktrdr.research.data.store import DataStore
-from ktrdr.workers.backend_client import FINISH_MAX_WAIT_S, BackendClient
+from ktrdr.workers.backend_client import FINISH_MAX_WAIT_S, BackendClient, StaleAttemptError
 from ktrdr.workers.context import JobContext, JobFunction
 
 CANCEL_REQUESTED = "cancel requested"
 SHUTDOWN_REASON = "worker shutting down"
 SHUTDOWN_FAILURE = "worker shut down before the operation finished"
+STALE_REASON = "the backend gave this operation to another attempt"
 PROGRESS_INTERVAL_S = 0.5
 # While shutting down, how long a finish report may still be retried.
 FINISH_ON_SHUTDOWN_S = 5.0
@@ -124,6 +125,7 @@ class JobExecutor:
         job: JobFunction,
         client: BackendClient,
         settings: Settings,
+        instance_id: str,
         *,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
         finish_max_wait_s: float = FINISH_MAX_WAIT_S,
@@ -134,6 +136,7 @@ class JobExecutor:
         self._job = job
         self._client = client
         self._settings = settings
+        self.instance_id = instance_id
         self._data = DataStore.from_settings(settings)
         self._progress_interval_s = progress_interval_s
         self._finish_max_wait_s = finish_max_wait_s
@@ -157,6 +160,7 @@ class JobExecutor:
             worker_id=self.worker_id,
             worker_type=self.worker_type,
             status=status,
+            instance_id=self.instance_id,
             current_operation_id=run.operation_id if run else None,
         )
 
@@ -208,7 +212,7 @@ class JobExecutor:
         )
         self._deliver(
             run,
-            FinishReport(worker_id=self.worker_id, status="failed", error=SHUTDOWN_FAILURE),
+            self._report(run, "failed", error=SHUTDOWN_FAILURE),
             self._finish_on_shutdown_s,
         )
 
@@ -216,20 +220,18 @@ class JobExecutor:
         op_log = log.bind(operation_id=run.operation_id)
         op_log.info("operation started", operation_type=run.dispatch.operation_type)
         sender = ProgressSender(
-            lambda progress: self._send_progress(run.operation_id, progress),
+            lambda progress: self._send_progress(run, progress),
             self._progress_interval_s,
         )
         try:
             ctx = JobContext(self._settings, self._data, sender, run.token)
-            report = self._completed(self._job(ctx, run.dispatch))
+            report = self._completed(run, self._job(ctx, run.dispatch))
         except OperationCancelledError as error:
             reason = str(error) or run.token.reason or "cancelled"
-            report = FinishReport(worker_id=self.worker_id, status="cancelled", error=reason)
+            report = self._report(run, "cancelled", error=reason)
         except BaseException as error:  # a job thread has nobody above it to handle errors
             op_log.exception("operation failed")
-            report = FinishReport(
-                worker_id=self.worker_id, status="failed", error=one_line_error(error)
-            )
+            report = self._report(run, "failed", error=one_line_error(error))
         run.job_done.set()
         op_log.info("operation ended", status=report.status, error=report.error)
         # Flush the last progress before the finish report, so it cannot arrive after it.
@@ -239,10 +241,25 @@ class JobExecutor:
             if self._current is run:
                 self._current = None
 
-    def _completed(self, result: Any) -> FinishReport:
+    def _report(
+        self,
+        run: _Run,
+        status: str,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> FinishReport:
+        return FinishReport(
+            worker_id=self.worker_id,
+            attempt=run.dispatch.attempt,
+            status=status,  # type: ignore[arg-type]  # validated into OperationStatus
+            result=result,
+            error=error,
+        )
+
+    def _completed(self, run: _Run, result: Any) -> FinishReport:
         if not isinstance(result, dict):
             raise TypeError(f"the job returned {type(result).__name__}, not a dict")
-        report = FinishReport(worker_id=self.worker_id, status="completed", result=result)
+        report = self._report(run, "completed", result=result)
         report.model_dump_json()  # fail here, as the job's error, if it is not JSON-ready
         return report
 
@@ -255,6 +272,14 @@ class JobExecutor:
             run.operation_id, report, max_wait_s=max_wait_s, give_up=run.give_up
         )
 
-    def _send_progress(self, operation_id: str, progress: Progress) -> None:
-        report = ProgressReport(worker_id=self.worker_id, progress=progress)
-        self._client.report_progress(operation_id, report)
+    def _send_progress(self, run: _Run, progress: Progress) -> None:
+        report = ProgressReport(
+            worker_id=self.worker_id, attempt=run.dispatch.attempt, progress=progress
+        )
+        try:
+            self._client.report_progress(run.operation_id, report)
+        except StaleAttemptError:
+            # Superseded (this worker froze, its operation went to another): stop working.
+            log.warning("attempt superseded; stopping the job", operation_id=run.operation_id)
+            if not run.token.cancelled:
+                run.token.cancel(STALE_REASON)

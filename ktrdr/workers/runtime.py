@@ -12,9 +12,10 @@ import asyncio
 import re
 import socket
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
@@ -44,6 +45,9 @@ log = get_logger(__name__)
 class WorkerIdentity:
     worker_id: str
     endpoint_url: str
+    # This process's own id: after a restart the backend tells the new process from the
+    # old one by it (see ktrdr.control.orchestration.admission).
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def worker_identity(worker_type: WorkerType, settings: Settings) -> WorkerIdentity:
@@ -120,7 +124,9 @@ class _WorkerRuntime:
         self.identity = identity
         self._capabilities = capabilities
         self.client = BackendClient(settings.api_url, settings.worker_secret)
-        self.executor = JobExecutor(identity.worker_id, worker_type, job, self.client, settings)
+        self.executor = JobExecutor(
+            identity.worker_id, worker_type, job, self.client, settings, identity.instance_id
+        )
         self.presence = _Presence(
             self.client,
             self._registration,
@@ -136,6 +142,7 @@ class _WorkerRuntime:
             worker_id=self.identity.worker_id,
             worker_type=self.worker_type,
             endpoint_url=self.identity.endpoint_url,
+            instance_id=self.identity.instance_id,
             capabilities=self._capabilities,
             current_operation_id=self.executor.current_operation_id,
         )

@@ -34,8 +34,9 @@ from ktrdr.control.orchestration.worker_client import WorkerCallError
 from ktrdr.core.enums import WorkerType
 from ktrdr.core.logging_setup import configure_logging, get_logger
 from ktrdr.core.protocol import WORKER_SECRET_HEADER, WorkerRegistration
-from ktrdr.core.settings import Settings, get_settings
+from ktrdr.core.settings import DEFAULT_WORKER_NETWORKS, Settings, get_settings
 from ktrdr.workers.runtime import worker_identity
+from tests.support import ops
 from tests.support.fake_backend import FakeBackend, free_port, wait_for
 from tests.support.paths import REPO_ROOT, STRATEGIES_DIR
 from tests.support.stack import Stack, canary_strategy
@@ -86,8 +87,11 @@ def test_the_documented_defaults_are_the_defaults(monkeypatch: pytest.MonkeyPatc
             assert value is None, variable
         elif re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", shown):
             assert float(value) == float(shown), variable
-        elif shown == "50 MiB":
-            assert value == 50 * 1024 * 1024
+        elif shown.endswith(" MiB"):
+            assert value == int(shown.removesuffix(" MiB")) * 1024 * 1024, variable
+        elif variable == "KTRDR_WORKER_NETWORKS":
+            assert shown == "loopback and private ranges"
+            assert value == DEFAULT_WORKER_NETWORKS
         elif variable == "KTRDR_HOME":
             assert value == Path.home() / ".ktrdr"
         elif shown.startswith("$KTRDR_HOME/"):
@@ -243,10 +247,76 @@ def test_the_cli_reaches_the_configured_backend_with_its_token(
 def test_workers_register_only_with_the_secret(guarded_stack: Stack) -> None:
     # The worker started with the secret registered; a claim without it is refused.
     assert [w["worker_id"] for w in guarded_stack.get("/workers")] == ["trainer"]
-    claim = {"worker_id": "intruder", "worker_type": "training", "endpoint_url": "http://x:1"}
+    claim = {
+        "worker_id": "intruder",
+        "worker_type": "training",
+        "endpoint_url": "http://127.0.0.1:1",
+        "instance_id": ops.instance_id("intruder"),
+    }
     url = f"{guarded_stack.api_url}/api/v1/workers/register"
     assert httpx.post(url, json=claim).status_code == 401
     assert httpx.post(url, json=claim, headers={WORKER_SECRET_HEADER: "no"}).status_code == 403
+
+
+@covers("KTRDR_MAX_REQUEST_BYTES")
+def test_other_bodies_obey_the_request_limit_before_any_credential_is_checked(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        home=tmp_path, strategies_dir=tmp_path / "s", max_request_bytes=4096, api_token="t"
+    )
+    with TestClient(create_app(settings)) as client:
+        body = b'{"strategy_name": "' + b"x" * 8000 + b'"}'
+        refused = client.post(
+            "/api/v1/trainings/start", content=body, headers={"content-type": "application/json"}
+        )
+        assert refused.status_code == 413  # not 401: the body was never read
+        assert refused.json()["detail"] == (
+            "request body larger than 4096 bytes (KTRDR_MAX_REQUEST_BYTES)"
+        )
+
+
+@covers("KTRDR_WORKER_NETWORKS")
+def test_workers_register_only_from_the_configured_networks(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, strategies_dir=tmp_path / "s", worker_networks="10.0.0.0/8")
+    claim = {
+        "worker_id": "outsider",
+        "worker_type": "training",
+        "endpoint_url": "http://127.0.0.1:5004",
+        "instance_id": ops.instance_id("outsider"),
+    }
+    with TestClient(create_app(settings)) as client:
+        refused = client.post("/api/v1/workers/register", json=claim)
+        assert refused.status_code == 400
+        assert refused.json()["field"] == "endpoint_url"
+        assert "outside the worker networks" in refused.json()["detail"]
+        inside = {**claim, "endpoint_url": "http://10.1.2.3:5004"}
+        assert client.post("/api/v1/workers/register", json=inside).status_code == 200
+
+
+@covers("KTRDR_LEADER_LEASE_S")
+def test_a_lease_left_behind_is_taken_over_after_its_term(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ktrdr.control.db.engine import create_database_engine
+    from ktrdr.control.db.migrate import upgrade_to_head
+    from ktrdr.control.orchestration.lease import Lease
+
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'lease.db'}")
+    upgrade_to_head(engine)
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    first = Lease(engine, term_s=15, holder="a", clock=lambda: now[0])
+    second = Lease(engine, term_s=15, holder="b", clock=lambda: now[0])
+    assert first.acquire()
+    assert not second.acquire()  # held
+    now[0] += timedelta(seconds=14.9)
+    assert not second.acquire()  # still within its term
+    now[0] += timedelta(seconds=0.2)  # the holder stopped renewing 15 s ago
+    assert second.acquire()
+    assert not first.acquire()
+    assert not first.held
+    second.release()  # a graceful stop hands it back at once
+    assert first.acquire()
 
 
 @covers("KTRDR_MAX_UPLOAD_BYTES")
@@ -311,7 +381,7 @@ def test_heartbeats_come_at_their_period_and_shutdown_waits_its_grace(tmp_path: 
         return {}
 
     with FakeBackend() as backend:
-        backend.expect_operation("op-1", "w")
+        backend.expect_operation("op-1", "w", "b" * 32)
         settings = Settings(
             home=tmp_path,
             api_url=backend.url,
@@ -330,6 +400,7 @@ def test_heartbeats_come_at_their_period_and_shutdown_waits_its_grace(tmp_path: 
             dispatch = {
                 "operation_id": "op-1",
                 "operation_type": "backtesting",
+                "attempt": "b" * 32,
                 "strategy_yaml": "",
                 "params": {},
             }
@@ -359,7 +430,12 @@ def test_the_supervisor_checks_at_its_interval_and_drops_at_the_threshold(
     upgrade_to_head(engine)
     registry = WorkerRegistry()
     registry.register(
-        WorkerRegistration(worker_id="w", worker_type="training", endpoint_url="http://w:1")
+        WorkerRegistration(
+            worker_id="w",
+            worker_type="training",
+            endpoint_url="http://w:1",
+            instance_id=ops.instance_id("w"),
+        )
     )
     settings = Settings(home=tmp_path, health_interval_s=0.1, worker_failure_threshold=4)
     supervisor = Supervisor(
@@ -417,7 +493,11 @@ def test_a_lost_operation_waits_the_timeout_then_is_retried(tmp_path: Path) -> N
 
 
 @covers("KTRDR_TORCH_THREADS", "KTRDR_HOST_WORKERS")
-def test_torch_threads_follow_the_setting_or_the_host(tmp_path: Path) -> None:
+def test_torch_threads_follow_the_setting_or_the_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KTRDR_TORCH_THREADS", raising=False)
+    monkeypatch.delenv("KTRDR_HOST_WORKERS", raising=False)
     cores = len(os.sched_getaffinity(0))
     assert Settings(torch_threads=3).torch_thread_count == 3
     assert Settings(host_workers=cores).torch_thread_count == 1

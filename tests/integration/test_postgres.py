@@ -23,6 +23,7 @@ from ktrdr.control.db.migrate import current_revision, head_revision, upgrade_to
 from ktrdr.control.db.models import Base
 from ktrdr.control.operations import InvalidTransitionError, OperationsStore
 from ktrdr.core.progress import Progress
+from tests.support import ops
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401  (fixture)
 from tests.support.stack import Stack, canary_strategy
 from tests.support.together import run_together
@@ -222,11 +223,11 @@ def test_one_winner_across_separate_engines(database_url: str, store: Operations
 def test_finish_records_the_result_once(store: OperationsStore) -> None:
     op = store.create("training", "demo", "name: demo", {})
     assert store.mark_running(op.id, "w1")
-    assert store.update_progress(op.id, "w1", Progress(percent=40, message="epoch 2"))
-    assert not store.finish(op.id, "w2", "completed", {"x": 1}, None)  # not its operation
+    assert ops.progress(store, op.id, "w1", Progress(percent=40, message="epoch 2"))
+    assert not ops.finish(store, op.id, "w2", "completed", {"x": 1}, None)  # not its operation
     result = {"model_id": "m1", "metrics": {"accuracy": 0.5, "history": [1.0, 0.5]}}
-    assert store.finish(op.id, "w1", "completed", result, None)
-    assert not store.finish(op.id, "w1", "failed", None, "late")  # already terminal
+    assert ops.finish(store, op.id, "w1", "completed", result, None)
+    assert not ops.finish(store, op.id, "w1", "failed", None, "late")  # already terminal
     done = store.get(op.id)
     assert done.status == "completed"
     assert done.result == result
@@ -247,7 +248,7 @@ def test_cancel_pending_and_running_but_not_terminal(store: OperationsStore) -> 
     assert cancelled.worker_id == "w1"  # kept, so the worker can be told to stop
     with pytest.raises(InvalidTransitionError, match="already cancelled"):
         store.cancel(pending.id)
-    assert not store.finish(running.id, "w1", "completed", {}, None)
+    assert not ops.finish(store, running.id, "w1", "completed", {}, None)
 
 
 def test_lost_worker_requeues_then_fails(store: OperationsStore) -> None:
@@ -306,7 +307,7 @@ def test_timestamps_come_back_tz_aware_utc_whatever_the_session_time_zone(
         before = datetime.now(UTC)
         op = store.create("training", "demo", "name: demo", {})
         assert store.mark_running(op.id, "w1")
-        assert store.finish(op.id, "w1", "failed", None, "boom")
+        assert ops.finish(store, op.id, "w1", "failed", None, "boom")
         after = datetime.now(UTC)
         read = store.get(op.id)
         for stamp in (read.created_at, read.started_at, read.completed_at, read.updated_at):

@@ -80,9 +80,12 @@ def test_backtest_worker_registers_runs_and_stops_gracefully(
         worker = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{worker}/health").json()["status"] == "idle"
         # A dispatch over HTTP runs the real job; with no trained model it fails clearly.
+        attempt = "b" * 32
+        backend.expect_operation("op-1", registration["worker_id"], attempt)
         dispatch = {
             "operation_id": "op-1",
             "operation_type": "backtesting",
+            "attempt": attempt,
             "strategy_yaml": STRATEGY_YAML,
             "params": {},
         }

@@ -1,10 +1,12 @@
 """A stand-in for the backend's worker API, served over real HTTP on 127.0.0.1.
 
 It answers as the real backend does: bodies are validated with the protocol's models
-(422), a heartbeat or deregistration of a worker that is not registered is a 404, a
-report for an operation the backend never gave out is a 404, and progress or a finish
-from a worker that does not run the operation (or after its finish) is not accepted.
-Operations a test hands a worker directly are announced first (``expect_operation``).
+(422); registration issues a worker token that every later call must carry (401 for a
+worker it does not know, 403 for a wrong token); a heartbeat or deregistration of a
+worker that is not registered is a 404; a report for an operation the backend never gave
+out is a 404, and one from another worker or attempt, or after the finish, is refused as
+stale (409). Operations a test hands a worker directly are announced first
+(``expect_operation``, with the attempt token of the dispatch).
 It records every call and can be told to misbehave: forget a worker once (as after a
 restart) or answer finish reports with an error a few times.
 
@@ -15,6 +17,7 @@ restart) or answer finish reports with an error a few times.
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
@@ -32,6 +35,7 @@ from ktrdr.core.auth import check_worker_secret
 from ktrdr.core.errors import AuthError
 from ktrdr.core.protocol import (
     WORKER_SECRET_HEADER,
+    WORKER_TOKEN_HEADER,
     FinishReport,
     ProgressReport,
     WorkerHealth,
@@ -103,9 +107,9 @@ class FakeBackend:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _forget_next_heartbeats: int = 0
     _finish_failures: list[int] = field(default_factory=list)
-    _workers: set[str] = field(default_factory=set)
-    # operation id -> the worker running it; None once it is finished
-    _operations: dict[str, str | None] = field(default_factory=dict)
+    _workers: dict[str, str] = field(default_factory=dict)  # worker id -> its token
+    # operation id -> (worker, attempt) running it; None once it is finished
+    _operations: dict[str, tuple[str, str] | None] = field(default_factory=dict)
     _server: ThreadServer | None = None
 
     @property
@@ -119,10 +123,10 @@ class FakeBackend:
         with self._lock:
             self._forget_next_heartbeats += 1
 
-    def expect_operation(self, operation_id: str, worker_id: str) -> None:
+    def expect_operation(self, operation_id: str, worker_id: str, attempt: str) -> None:
         """The backend gave ``operation_id`` to ``worker_id`` (as its dispatcher would)."""
         with self._lock:
-            self._operations[operation_id] = worker_id
+            self._operations[operation_id] = (worker_id, attempt)
 
     def fail_finish(self, times: int, status: int = 503) -> None:
         """Answer the next ``times`` finish reports with ``status``."""
@@ -179,27 +183,36 @@ class FakeBackend:
             except ValidationError as error:
                 return 422, {"detail": str(error)[:500]}
             body.update(message.model_dump(mode="json"))
+        token = request.headers.get(WORKER_TOKEN_HEADER)
         if kind == "register":
-            self._workers.add(message.worker_id)
-            return 200, body
+            issued = secrets.token_urlsafe(16)
+            self._workers[message.worker_id] = issued
+            return 200, {**body, "token": issued}
         if kind in {"heartbeat", "deregister"}:
             if kind == "heartbeat" and self._forget_next_heartbeats:
                 self._forget_next_heartbeats -= 1
-                self._workers.discard(target)
+                self._workers.pop(target, None)
             if target not in self._workers:
                 return 404, {"detail": f"worker {target!r} is not registered"}
+            if token != self._workers[target]:
+                return 403, {"detail": "wrong worker token"}
             if kind == "deregister":
-                self._workers.discard(target)
+                del self._workers[target]
                 return 200, {"removed": True}
             return 200, {"ok": True}
+        if message.worker_id not in self._workers:
+            return 401, {"detail": f"worker {message.worker_id!r} is not registered"}
+        if token != self._workers[message.worker_id]:
+            return 403, {"detail": "wrong worker token"}
         if kind == "finish" and self._finish_failures:
             return self._finish_failures.pop(0), {"detail": "told to fail"}
         if target not in self._operations:
             return 404, {"detail": f"no operation {target!r}"}
-        accepted = self._operations[target] == message.worker_id
-        if kind == "finish" and accepted:
+        if self._operations[target] != (message.worker_id, message.attempt):
+            return 409, {"detail": "stale attempt", "code": "stale_attempt"}
+        if kind == "finish":
             self._operations[target] = None
-        return 200, {"accepted": accepted}
+        return 200, {"accepted": True}
 
     def _app(self) -> FastAPI:
         app = FastAPI()

@@ -50,6 +50,8 @@ def save_model(
     features: dict[str, Any],
     metrics: dict[str, Any],
     metadata: dict[str, Any],
+    *,
+    publish: bool = True,
 ) -> ModelInfo:
     """Store a new version of ``strategy['name']``; an existing version is never touched.
 
@@ -73,7 +75,8 @@ def save_model(
         "libraries": library_versions(),
     }
     write_json_atomic(path / METADATA_FILE, full_metadata)  # last: marks the version complete
-    publish_version(models_dir, name, timeframe, version)
+    if publish:  # a worker leaves this to the backend, once its operation has completed
+        publish_version(models_dir, name, timeframe, version)
     return model_at(path)
 
 

@@ -27,6 +27,7 @@ def train_strategy(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     device: str | None = None,
+    publish: bool = True,
 ) -> dict[str, Any]:
     """Train, store a new model version and return a JSON-ready summary."""
     if progress is not None:
@@ -55,6 +56,7 @@ def train_strategy(
             "device": output.device,
             "training_seconds": output.seconds,
         },
+        publish=publish,
     )
     if progress is not None:
         progress(Progress(percent=100.0, message=f"stored model {info.model_id}"))

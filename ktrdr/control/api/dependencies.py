@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from ktrdr.control.api.errors import AUTH_RESPONSES
 from ktrdr.control.api.services import Services
 from ktrdr.core.auth import check_bearer_token, check_worker_secret
-from ktrdr.core.protocol import WORKER_SECRET_HEADER
+from ktrdr.core.protocol import WORKER_SECRET_HEADER, WORKER_TOKEN_HEADER
 
 
 def get_services(request: Request) -> Services:
@@ -34,12 +34,18 @@ def require_worker_secret(
     check_worker_secret(services.settings.worker_secret, secret, WORKER_SECRET_HEADER)
 
 
+WorkerToken = Annotated[str | None, Header(alias=WORKER_TOKEN_HEADER)]
+
 TokenDep = Depends(require_token)
 WorkerSecretDep = Depends(require_worker_secret)
 
 
 def worker_call(
-    router: APIRouter, method: str, path: str, response_model: type[Any]
+    router: APIRouter,
+    method: str,
+    path: str,
+    response_model: type[Any],
+    responses: dict[int | str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A route of the worker protocol: it needs the worker secret and documents 401/403."""
     return router.api_route(
@@ -47,5 +53,5 @@ def worker_call(
         methods=[method],
         dependencies=[WorkerSecretDep],
         response_model=response_model,
-        responses=AUTH_RESPONSES,
+        responses={**AUTH_RESPONSES, **(responses or {})},
     )

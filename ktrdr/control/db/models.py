@@ -63,3 +63,15 @@ class OperationRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The dispatch in force (see ktrdr.core.protocol): reports with another are refused.
+    attempt_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class LeaseRow(Base):
+    """A lease held by one backend until ``expires_at`` (see orchestration.lease)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,20 +11,27 @@ API answers with.
 Every transition is a conditional ``UPDATE ... WHERE status = <expected>`` inside a short
 write transaction, so of two concurrent callers exactly one wins; the store holds no state
 of its own beyond the engine and is safe to share between threads.
+
+Fencing: ``mark_running`` gives the dispatch a fresh attempt token; a worker's progress
+and finish count only with the token now in force. A worker that froze while its
+operation was re-queued and given to another comes back with an old token: its reports
+are refused as stale (``ReportOutcome.STALE``), however late they arrive.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Row, func, insert, select, update
 
 from ktrdr.control.db.engine import for_writes
 from ktrdr.control.db.models import OperationRow, new_operation_id
-from ktrdr.core.api_models import Operation
+from ktrdr.core.api_models import Operation, OperationSummary
 from ktrdr.core.enums import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -40,6 +47,8 @@ _MAX_WORKER_ID = 128
 _table = OperationRow.__table__
 # Everything but the strategy YAML, which only dispatch needs (see strategy_yaml()).
 _RECORD_COLUMNS = [c for c in _table.c if c.name != "strategy_yaml"]
+# Lists leave out the result too: a backtest's is tens of kilobytes to decode per row.
+_SUMMARY_COLUMNS = [c for c in _RECORD_COLUMNS if c.name != "result"]
 
 
 class OperationNotFoundError(NotFoundError):
@@ -51,6 +60,18 @@ class OperationNotFoundError(NotFoundError):
 
 class InvalidTransitionError(ConflictError):
     """The operation's current status does not allow the requested action."""
+
+
+class ReportOutcome(StrEnum):
+    """What became of a worker's progress or finish report."""
+
+    ACCEPTED = "accepted"
+    CANCELLED = "cancelled"  # its own attempt, cancelled meanwhile: nothing to record
+    STALE = "stale"  # not the attempt in force (re-queued, given to another, or ended)
+
+
+def new_attempt_token() -> str:
+    return uuid.uuid4().hex
 
 
 class OperationsStore:
@@ -113,7 +134,7 @@ class OperationsStore:
         op_type: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[Operation], int]:
+    ) -> tuple[list[OperationSummary], int]:
         """One page of operations, newest first, and how many match in all."""
         if status is not None:
             status = _member(OperationStatus, status, "status")
@@ -127,7 +148,7 @@ class OperationsStore:
         if op_type is not None:
             conditions.append(_table.c.type == op_type)
         page = (
-            select(*_RECORD_COLUMNS)
+            select(*_SUMMARY_COLUMNS)
             .where(*conditions)
             .order_by(_table.c.created_at.desc(), _table.c.id.desc())
             .limit(limit)
@@ -142,27 +163,27 @@ class OperationsStore:
         with engine.begin() as conn:
             total = conn.execute(count).scalar_one()
             rows = conn.execute(page).all()
-        return [_record(row) for row in rows], total
+        return [_summary(row) for row in rows], total
 
-    def pending(self, limit: int = 100) -> list[Operation]:
+    def pending(self, limit: int = 100) -> list[OperationSummary]:
         """Pending operations, oldest first (the dispatch order)."""
         query = (
-            select(*_RECORD_COLUMNS)
+            select(*_SUMMARY_COLUMNS)
             .where(_table.c.status == OperationStatus.PENDING)
             .order_by(_table.c.created_at, _table.c.id)
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [_record(row) for row in conn.execute(query).all()]
+            return [_summary(row) for row in conn.execute(query).all()]
 
-    def running(self) -> list[Operation]:
+    def running(self) -> list[OperationSummary]:
         query = (
-            select(*_RECORD_COLUMNS)
+            select(*_SUMMARY_COLUMNS)
             .where(_table.c.status == OperationStatus.RUNNING)
             .order_by(_table.c.started_at, _table.c.id)
         )
         with self._engine.connect() as conn:
-            return [_record(row) for row in conn.execute(query).all()]
+            return [_summary(row) for row in conn.execute(query).all()]
 
     def counts_by_status(self) -> dict[OperationStatus, int]:
         """How many operations are in each status (every status present, zero included)."""
@@ -175,50 +196,71 @@ class OperationsStore:
 
     # -- transitions --------------------------------------------------------------------
 
-    def mark_running(self, op_id: str, worker_id: str) -> bool:
-        """pending -> running on ``worker_id``; False if it was not pending (someone won)."""
+    def mark_running(self, op_id: str, worker_id: str) -> str | None:
+        """pending -> running on ``worker_id``; the new attempt token, None if someone won."""
         _check_worker_id(worker_id)
         now = self._now()
+        attempt = new_attempt_token()
         with self._writer.begin() as conn:
             row = _fetch_or_none(conn, op_id)
             if row is None or row.status != OperationStatus.PENDING:
-                return False
+                return None
             progress = _with(_progress_of(row), message=f"running on {worker_id}")
-            return _won(
+            won = _won(
                 conn.execute(
                     update(_table)
                     .where(_table.c.id == op_id, _table.c.status == OperationStatus.PENDING)
                     .values(
                         status=OperationStatus.RUNNING,
                         worker_id=worker_id,
+                        attempt_token=attempt,
                         started_at=now,
                         updated_at=now,
                         progress=progress,
                     )
                 )
             )
+            return attempt if won else None
 
-    def revert_to_pending(self, op_id: str, worker_id: str) -> bool:
+    def attempt_of(self, op_id: str) -> str | None:
+        """The attempt token in force (None unless the operation was ever dispatched)."""
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(_table.c.id, _table.c.attempt_token).where(_table.c.id == op_id)
+            ).one_or_none()
+        if found is None:
+            raise OperationNotFoundError(op_id)
+        return found.attempt_token
+
+    def revert_to_pending(self, op_id: str, worker_id: str, attempt: str) -> bool:
         """Undo mark_running when the worker never accepted the job; attempts unchanged."""
-        return self._change_running(
-            op_id,
-            worker_id,
-            lambda row, now: {
-                "status": OperationStatus.PENDING,
-                "worker_id": None,
-                "started_at": None,
-                "progress": _with(_progress_of(row), message="queued"),
-            },
+        return (
+            self._change_running(
+                op_id,
+                worker_id,
+                attempt,
+                lambda row, now: {
+                    "status": OperationStatus.PENDING,
+                    "worker_id": None,
+                    "attempt_token": None,
+                    "started_at": None,
+                    "progress": _with(_progress_of(row), message="queued"),
+                },
+            )
+            == ReportOutcome.ACCEPTED
         )
 
-    def update_progress(self, op_id: str, worker_id: str, progress: Progress) -> bool:
-        """Record a progress report; False unless the op is running on ``worker_id``.
+    def update_progress(
+        self, op_id: str, worker_id: str, attempt: str, progress: Progress
+    ) -> ReportOutcome:
+        """Record a progress report of the attempt in force on ``worker_id``.
 
         ``percent`` never goes down (reports can arrive out of order).
         """
         return self._change_running(
             op_id,
             worker_id,
+            attempt,
             lambda row, now: {
                 "progress": progress.merged_into(_progress_of(row)).model_dump(mode="json")
             },
@@ -228,11 +270,12 @@ class OperationsStore:
         self,
         op_id: str,
         worker_id: str,
+        attempt: str,
         status: str,
         result: dict[str, Any] | None,
         error: str | None,
-    ) -> bool:
-        """running on ``worker_id`` -> ``status``; False (no change) for any other state."""
+    ) -> ReportOutcome:
+        """running on ``worker_id`` with ``attempt`` -> ``status``; otherwise no change."""
         if status not in TERMINAL_STATUSES:
             raise InvalidInputError(f"finish needs a terminal status, not {status!r}")
 
@@ -248,30 +291,37 @@ class OperationsStore:
                 "progress": progress,
             }
 
-        return self._change_running(op_id, worker_id, values)
+        return self._change_running(op_id, worker_id, attempt, values)
 
     def _change_running(
         self,
         op_id: str,
         worker_id: str,
+        attempt: str,
         values: Callable[[Row[Any], datetime], dict[str, Any]],
-    ) -> bool:
-        """One update of an operation running on ``worker_id``; False when it is not.
+    ) -> ReportOutcome:
+        """One update of an operation running ``attempt`` on ``worker_id``.
 
         The ``WHERE`` repeats the check, so of two concurrent callers exactly one wins.
+        OperationNotFoundError for an unknown id.
         """
         now = self._now()
         with self._writer.begin() as conn:
-            row = _fetch_or_none(conn, op_id)
-            if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
-                return False
-            return _won(
+            row = _fetch(conn, op_id)
+            if row.attempt_token != attempt or row.worker_id != worker_id:
+                return ReportOutcome.STALE
+            if row.status == OperationStatus.CANCELLED:
+                return ReportOutcome.CANCELLED
+            if row.status != OperationStatus.RUNNING:
+                return ReportOutcome.STALE
+            won = _won(
                 conn.execute(
                     update(_table)
-                    .where(*_running_on(op_id, worker_id))
+                    .where(*_running_on(op_id, worker_id), _table.c.attempt_token == attempt)
                     .values(updated_at=now, **values(row, now))
                 )
             )
+            return ReportOutcome.ACCEPTED if won else ReportOutcome.STALE
 
     def cancel(self, op_id: str, reason: str = "cancelled by user") -> Operation:
         """pending | running -> cancelled. The worker id is kept so it can be told to stop."""
@@ -321,6 +371,7 @@ class OperationsStore:
                     "status": OperationStatus.PENDING,
                     "attempts": _table.c.attempts + 1,
                     "worker_id": None,
+                    "attempt_token": None,  # whatever the lost worker still sends is stale
                     "started_at": None,
                     "progress": _progress(message=f"re-queued: {reason}"),
                 }
@@ -400,23 +451,30 @@ def _fetch(conn: Connection, op_id: str) -> Row[Any]:
     return row
 
 
+def _summary(row: Row[Any]) -> OperationSummary:
+    return OperationSummary(**_fields(row))
+
+
 def _record(row: Row[Any]) -> Operation:
-    return Operation(
-        id=row.id,
-        type=OperationType(row.type),
-        status=OperationStatus(row.status),
-        strategy_name=row.strategy_name,
-        params=dict(row.params or {}),
-        progress=_progress_of(row),
-        worker_id=row.worker_id,
-        error=row.error,
-        result=row.result,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        completed_at=row.completed_at,
-        updated_at=row.updated_at,
-    )
+    return Operation(**_fields(row), result=row.result)
+
+
+def _fields(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "type": OperationType(row.type),
+        "status": OperationStatus(row.status),
+        "strategy_name": row.strategy_name,
+        "params": dict(row.params or {}),
+        "progress": _progress_of(row),
+        "worker_id": row.worker_id,
+        "error": row.error,
+        "attempts": row.attempts,
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "completed_at": row.completed_at,
+        "updated_at": row.updated_at,
+    }
 
 
 def _check_worker_id(worker_id: str) -> None:

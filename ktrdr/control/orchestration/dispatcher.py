@@ -6,6 +6,7 @@ Operations wait as ``pending`` while no suitable worker is idle (a queue, not a 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from ktrdr.control.operations.store import OperationsStore
 from ktrdr.control.orchestration.registry import WorkerRegistry
@@ -24,11 +25,13 @@ class Dispatcher:
         registry: WorkerRegistry,
         client: WorkerClient,
         idle_wait_s: float = 0.5,
+        is_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = store
         self._registry = registry
         self._client = client
         self._idle_wait_s = idle_wait_s
+        self._is_leader = is_leader
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
@@ -55,7 +58,12 @@ class Dispatcher:
                 log.exception("dispatch_round_failed")
 
     def dispatch_pending(self) -> int:
-        """One pass over the queue; returns how many operations were handed out."""
+        """One pass over the queue; returns how many operations were handed out.
+
+        Only the backend holding the leader lease hands out work (see lease.py).
+        """
+        if not self._is_leader():
+            return 0
         handed_out = 0
         # First in, first out per type: once an operation of a type could not be placed,
         # later ones of that type wait too, or they would overtake it.
@@ -67,26 +75,26 @@ class Dispatcher:
             for worker in self._registry.idle_candidates(operation.type):
                 if not self._registry.claim(worker.worker_id, operation.id):
                     continue
-                if not self._store.mark_running(operation.id, worker.worker_id):
+                attempt = self._store.mark_running(operation.id, worker.worker_id)
+                if attempt is None:
                     self._registry.release(worker.worker_id, operation.id)
                     placed = True  # cancelled meanwhile: nothing to keep waiting for
                     break
-                if self._send(operation.id, operation.type, worker.worker_id, worker.endpoint_url):
+                if self._send(operation.id, attempt, worker.worker_id, worker.endpoint_url):
                     handed_out += 1
                     placed = True
                     break
-                self._store.revert_to_pending(operation.id, worker.worker_id)
+                self._store.revert_to_pending(operation.id, worker.worker_id, attempt)
             if not placed:
                 blocked.add(operation.type)
         return handed_out
 
-    def _send(
-        self, operation_id: str, op_type: OperationType, worker_id: str, endpoint_url: str
-    ) -> bool:
+    def _send(self, operation_id: str, attempt: str, worker_id: str, endpoint_url: str) -> bool:
         operation = self._store.get(operation_id)
         dispatch = OperationDispatch(
             operation_id=operation_id,
-            operation_type=op_type,
+            operation_type=operation.type,
+            attempt=attempt,
             strategy_yaml=self._store.strategy_yaml(operation_id),
             params=operation.params,
         )

@@ -6,12 +6,15 @@ here needs to survive one; operations, which must, live in the database.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
 
 from ktrdr.core.api_models import Worker
+from ktrdr.core.auth import same_secret
 from ktrdr.core.enums import OperationType, WorkerStatus, WorkerType
+from ktrdr.core.errors import AuthError
 from ktrdr.core.protocol import WorkerCapabilities, WorkerRegistration
 
 
@@ -20,6 +23,9 @@ class WorkerInfo:
     worker_id: str
     worker_type: WorkerType
     endpoint_url: str
+    instance_id: str
+    # Issued at registration; the worker's later calls carry it. Never shown by the API.
+    token: str = field(repr=False)
     capabilities: WorkerCapabilities
     status: WorkerStatus = WorkerStatus.IDLE
     current_operation_id: str | None = None
@@ -47,6 +53,7 @@ class WorkerRegistry:
         self._workers: dict[str, WorkerInfo] = {}
 
     def register(self, registration: WorkerRegistration) -> WorkerInfo:
+        """Add or replace the worker (whether it may is admission's call) with a new token."""
         with self._lock:
             previous = self._workers.get(registration.worker_id)
             busy = registration.current_operation_id is not None
@@ -54,6 +61,8 @@ class WorkerRegistry:
                 worker_id=registration.worker_id,
                 worker_type=registration.worker_type,
                 endpoint_url=registration.endpoint_url.rstrip("/"),
+                instance_id=registration.instance_id,
+                token=secrets.token_urlsafe(32),
                 capabilities=registration.capabilities,
                 status=WorkerStatus.BUSY if busy else WorkerStatus.IDLE,
                 current_operation_id=registration.current_operation_id,
@@ -65,6 +74,18 @@ class WorkerRegistry:
     def get(self, worker_id: str) -> WorkerInfo | None:
         with self._lock:
             return self._workers.get(worker_id)
+
+    def authenticate(self, worker_id: str, token: str | None) -> WorkerInfo:
+        """The worker, if ``token`` is its own; 401 when it is not registered, 403 if wrong.
+
+        401 makes a worker register again (after a backend restart it is forgotten).
+        """
+        info = self.get(worker_id)
+        if info is None:
+            raise AuthError(f"worker {worker_id[:128]!r} is not registered: register first")
+        if not same_secret(token, info.token):
+            raise AuthError(f"wrong worker token for {worker_id[:128]!r}", forbidden=True)
+        return info
 
     def all(self) -> list[WorkerInfo]:
         with self._lock:

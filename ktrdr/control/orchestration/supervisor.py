@@ -35,6 +35,7 @@ class Supervisor:
         settings: Settings,
         on_change: Callable[[], None],
         clock: Callable[[], float] = time.monotonic,
+        is_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self._store = store
         self._registry = registry
@@ -42,6 +43,7 @@ class Supervisor:
         self._settings = settings
         self._on_change = on_change
         self._clock = clock
+        self._is_leader = is_leader
         self._orphans_since: dict[str, float] = {}
         self._mismatches: dict[str, int] = {}
         self._stop = threading.Event()
@@ -62,10 +64,18 @@ class Supervisor:
                 log.exception("supervision_round_failed")
 
     def check_once(self) -> None:
+        """One round: every registered worker's health, then (as leader) every running op.
+
+        A backend without the leader lease keeps its own workers' state current but
+        takes no operation from anyone: that is the leader's call alone.
+        """
+        leader = self._is_leader()
         timeout = min(self._settings.health_interval_s, 3.0)
         for worker in self._registry.all():
             try:
                 health = self._client.health(worker.endpoint_url, timeout)
+                if health.worker_id != worker.worker_id:
+                    raise ValueError(f"{worker.endpoint_url} answers as {health.worker_id!r}")
             except Exception as error:  # any failure of one worker's check counts against it
                 failures = self._registry.failed_check(worker.worker_id)
                 log.warning(
@@ -76,12 +86,17 @@ class Supervisor:
                 )
                 if failures >= self._settings.worker_failure_threshold:
                     self._registry.remove(worker.worker_id)
-                    self._lose_operations_of(worker.worker_id, "stopped responding")
+                    if leader:
+                        self._lose_operations_of(worker.worker_id, "stopped responding")
                 continue
             self._registry.seen(worker.worker_id, health.status, health.current_operation_id)
             if health.status == WorkerStatus.IDLE:
                 self._on_change()
-        self._check_running_operations()
+        if leader:
+            self._check_running_operations()
+        else:  # a new leader starts counting afresh
+            self._orphans_since.clear()
+            self._mismatches.clear()
 
     def _check_running_operations(self) -> None:
         now = self._clock()

@@ -7,9 +7,7 @@ file in the same directory, then ``os.replace``), so a failed import changes not
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from ktrdr.core.errors import (
     Issue,
     NotFoundError,
 )
+from ktrdr.core.files import write_atomic
 from ktrdr.core.names import validate_symbol
 from ktrdr.core.timeframes import timeframe_sort_key, validate_timeframe
 from ktrdr.research.data.csv_format import (
@@ -319,7 +318,7 @@ class DataStore:
             raise CsvValidationError(report, symbol, timeframe)
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, format_bars_csv(report.bars))
+        write_atomic(target, format_bars_csv(report.bars), durable=True)
         return ImportResult(
             symbol=symbol,
             timeframe=timeframe,
@@ -337,21 +336,3 @@ def _same_dir(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     except OSError:
         return False
-
-
-def _atomic_write(target: Path, content: str) -> None:
-    # The temp file sits next to the target (same filesystem, so os.replace is atomic) and
-    # is hidden and not *.csv, so listings never see it.
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ktrdr.core.errors import ConflictError
+from ktrdr.core.files import write_atomic
 from ktrdr.core.names import validate_identifier
 from ktrdr.research.strategies.loader import StrategyError, StrategyIssue, parse_strategy
 from ktrdr.research.strategies.schema import StrategyConfig
@@ -31,12 +30,5 @@ def save_strategy(
         raise StrategyExistsError(
             f"strategy {name!r} exists; upload with replace=true to overwrite"
         )
-    fd, tmp = tempfile.mkstemp(dir=strategies_dir, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
     return config, path

@@ -27,4 +27,7 @@ def run_training_job(ctx: JobContext, dispatch: OperationDispatch) -> dict[str, 
         end=params.end_date,
         progress=ctx.progress,
         cancel=ctx.cancel,
+        # `latest` moves when the backend accepts this operation's finish, not before:
+        # a worker whose attempt was superseded never publishes.
+        publish=False,
     )

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from ktrdr.core.protocol import BacktestParams, OperationDispatch, TrainingParams
 
+ATTEMPT = "a" * 32
+
 
 def field_errors(model: Any, data: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
@@ -67,13 +69,20 @@ def test_valid_params_are_normalised() -> None:
 
 def test_a_dispatch_carries_the_params_of_its_type() -> None:
     training = OperationDispatch.model_validate(
-        {"operation_id": "op-1", "operation_type": "training", "strategy_yaml": "", "params": {}}
+        {
+            "operation_id": "op-1",
+            "operation_type": "training",
+            "attempt": ATTEMPT,
+            "strategy_yaml": "",
+            "params": {},
+        }
     )
     assert isinstance(training.params, TrainingParams)
     backtest = OperationDispatch.model_validate(
         {
             "operation_id": "op-2",
             "operation_type": "backtesting",
+            "attempt": ATTEMPT,
             "strategy_yaml": "",
             "params": {"symbol": "ibm"},
         }
@@ -87,6 +96,7 @@ def test_a_dispatch_carries_the_params_of_its_type() -> None:
             {
                 "operation_id": "op-3",
                 "operation_type": "backtesting",
+                "attempt": ATTEMPT,
                 "strategy_yaml": "",
                 "params": {"symbols": ["IBM"]},
             }
@@ -96,6 +106,46 @@ def test_a_dispatch_carries_the_params_of_its_type() -> None:
 def test_a_finish_report_carries_a_terminal_status() -> None:
     from ktrdr.core.protocol import FinishReport
 
-    assert FinishReport(worker_id="w", status="completed").status == "completed"
-    errors = field_errors(FinishReport, {"worker_id": "w", "status": "running"})
+    assert FinishReport(worker_id="w", attempt=ATTEMPT, status="completed").status == "completed"
+    errors = field_errors(FinishReport, {"worker_id": "w", "attempt": ATTEMPT, "status": "running"})
     assert "completed, failed or cancelled, not running" in errors["status"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:18609/\x1b",  # a control character: httpx would refuse it later
+        "http://\u00bc\u00a7:1",  # an IDNA host httpx cannot encode
+        "http://127.0.0.1:18610/arbitrary/path?q=",  # the backend would call a path
+        "http://user:pw@127.0.0.1:1",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:1#fragment",
+        "file:///etc/passwd",
+        "http://a..b:1",
+    ],
+)
+def test_a_registration_url_names_only_an_endpoint(url: str) -> None:
+    from ktrdr.core.protocol import WorkerRegistration
+
+    errors = field_errors(
+        WorkerRegistration,
+        {
+            "worker_id": "w",
+            "worker_type": "training",
+            "endpoint_url": url,
+            "instance_id": "b" * 32,
+        },
+    )
+    assert "endpoint_url" in errors
+
+
+def test_a_registration_url_is_kept_without_its_slash() -> None:
+    from ktrdr.core.protocol import WorkerRegistration
+
+    registration = WorkerRegistration(
+        worker_id="w",
+        worker_type="training",
+        endpoint_url="http://backtest-worker:5003/",
+        instance_id="b" * 32,
+    )
+    assert registration.endpoint_url == "http://backtest-worker:5003"

@@ -11,6 +11,7 @@ from ktrdr.core.progress import CancelToken, OperationCancelledError, Progress, 
 from ktrdr.core.protocol import OperationDispatch
 from ktrdr.core.settings import get_settings
 from ktrdr.research.data.store import DataStore
+from ktrdr.research.model_registry import latest_model, publish_model
 from ktrdr.workers.context import JobContext
 from ktrdr.workers.jobs.backtesting import run_backtest_job
 from ktrdr.workers.jobs.training import run_training_job
@@ -25,7 +26,7 @@ assert "epochs: 2" in STRATEGY_YAML
 
 def dispatch(kind: str, yaml: str = STRATEGY_YAML, **params: Any) -> OperationDispatch:
     return OperationDispatch(
-        operation_id="op", operation_type=kind, strategy_yaml=yaml, params=params
+        operation_id="op", operation_type=kind, attempt="e" * 32, strategy_yaml=yaml, params=params
     )
 
 
@@ -51,6 +52,11 @@ def test_train_then_backtest_through_the_jobs(ktrdr_home: Path) -> None:
     assert summary["epochs_run"] == 2
     assert set(summary["metrics"]) == {"train", "validation", "test"}
     assert Path(summary["model_path"]).is_relative_to(ktrdr_home / "models")
+    # A worker never moves `latest`: the backend does once it accepts the finish.
+    models = ktrdr_home / "models"
+    with pytest.raises(LookupError, match="no trained model"):
+        latest_model(models, "stoch_adx_breakout", "1d")
+    publish_model(models, summary["model_id"])
 
     result = run(run_backtest_job, dispatch("backtesting"))
     assert result["model_id"] == "stoch_adx_breakout/1d_v1"

@@ -17,19 +17,21 @@ from tests.support.fake_backend import FakeBackend, wait_for
 from tests.unit.workers.conftest import TEST_CAPABILITIES, WORKER_ID
 
 StartWorker = Callable[..., TestClient]
+ATTEMPT = "a1" * 16
 
 
 @pytest.fixture(autouse=True)
 def _operations_given_to_this_worker(fake_backend: FakeBackend) -> None:
     # The tests dispatch op-1 and op-2 themselves; the backend must know it gave them out.
     for operation_id in ("op-1", "op-2"):
-        fake_backend.expect_operation(operation_id, WORKER_ID)
+        fake_backend.expect_operation(operation_id, WORKER_ID, ATTEMPT)
 
 
 def body(operation_id: str = "op-1", **params: Any) -> dict[str, Any]:
     return {
         "operation_id": operation_id,
         "operation_type": "backtesting",
+        "attempt": ATTEMPT,
         "strategy_yaml": "name: stub\n",
         "params": params,
     }
@@ -75,7 +77,9 @@ def test_registers_then_heartbeats_with_its_state(
 ) -> None:
     with start_worker(quick_job) as client:
         fake_backend.wait_for(lambda: len(fake_backend.calls("heartbeat")) >= 2)
-        assert client.get("/health").json() == {
+        health = client.get("/health").json()
+        instance_id = health.pop("instance_id")
+        assert health == {
             "worker_id": WORKER_ID,
             "worker_type": "backtesting",
             "status": "idle",
@@ -86,10 +90,12 @@ def test_registers_then_heartbeats_with_its_state(
         "worker_id": WORKER_ID,
         "worker_type": "backtesting",
         "endpoint_url": "http://127.0.0.1:5999",
+        "instance_id": instance_id,  # this process's own id
         "capabilities": TEST_CAPABILITIES.model_dump(),
         "current_operation_id": None,
     }
     heartbeat = fake_backend.calls("heartbeat")[0]
+    assert heartbeat.status == 200  # with the token its registration was answered with
     assert heartbeat.target == WORKER_ID
     assert heartbeat.body["status"] == "idle"
     assert WORKER_SECRET_HEADER.lower() not in heartbeat.headers
@@ -124,6 +130,7 @@ def test_dispatch_reports_throttled_progress_then_the_result(
         wait_for(lambda: client.get("/health").json()["status"] == "idle")
     assert finish == {
         "worker_id": WORKER_ID,
+        "attempt": ATTEMPT,
         "status": "completed",
         "result": {"echo": {"symbol": "IBM"}, "answer": 42},
         "error": None,
@@ -134,6 +141,7 @@ def test_dispatch_reports_throttled_progress_then_the_result(
     assert progress[0].body["progress"]["percent"] == 0.0
     assert progress[-1].body == {
         "worker_id": WORKER_ID,
+        "attempt": ATTEMPT,
         "progress": {
             "percent": 100.0,
             "message": "step 20",
@@ -315,3 +323,29 @@ def test_cancelled_error_from_the_job_carries_its_reason(
         client.post("/operations", json=body())
         finish = finish_of(fake_backend)
     assert (finish["status"], finish["error"]) == ("cancelled", "data source went away")
+
+
+def test_a_superseded_worker_stops_and_its_result_is_refused(
+    fake_backend: FakeBackend, start_worker: StartWorker, capsys: Any
+) -> None:
+    # The worker froze; meanwhile the backend re-queued op-1 and gave it to another attempt.
+    def chatty(ctx: JobContext, _: OperationDispatch) -> dict:
+        for step in range(2000):
+            ctx.progress(Progress(percent=step / 20, message=f"step {step}"))
+            ctx.cancel.raise_if_cancelled()
+            time.sleep(0.01)
+        return {"finished": "should never be"}
+
+    with start_worker(chatty) as client:
+        assert client.post("/operations", json=body()).status_code == 202
+        fake_backend.wait_for(lambda: fake_backend.calls("progress", delivered=True))
+        fake_backend.expect_operation("op-1", "another-worker", "f" * 32)
+        finish = fake_backend.wait_for(lambda: fake_backend.calls("finish"), timeout_s=15)[0]
+        wait_for(lambda: client.get("/health").json()["status"] == "idle")
+    assert finish.status == 409
+    assert finish.body["status"] == "cancelled"
+    assert finish.body["error"] == "the backend gave this operation to another attempt"
+    assert len(fake_backend.calls("finish")) == 1  # refused once, not retried
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err  # structlog's default printer, or ours
+    assert "finish refused: this attempt is no longer in force" in logged

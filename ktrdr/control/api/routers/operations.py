@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
-from ktrdr.control.api.dependencies import ServicesDep, TokenDep, worker_call
+from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, worker_call
 from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_FINISHED, OPERATIONS_STARTED
 from ktrdr.control.api.services import Services
+from ktrdr.control.operations.store import ReportOutcome
 from ktrdr.core.api_models import (
     Accepted,
     Operation,
@@ -16,16 +17,19 @@ from ktrdr.core.api_models import (
     OperationResults,
     OperationStarted,
     OperationSummary,
+    Problem,
 )
 from ktrdr.core.enums import OperationStatus, OperationType
-from ktrdr.core.errors import ConflictError
+from ktrdr.core.errors import ConflictError, KtrdrError
+from ktrdr.core.logging_setup import get_logger
 from ktrdr.core.names import IDENTIFIER
 from ktrdr.core.protocol import BacktestParams, FinishReport, ProgressReport, TrainingParams
-from ktrdr.research.model_registry import resolve_model
+from ktrdr.research.model_registry import publish_model, resolve_model
 from ktrdr.research.strategies import find_strategy, parse_strategy
 from ktrdr.research.strategies.job_params import check_job_params
 
 router = APIRouter(tags=["operations"], responses=ERROR_RESPONSES)
+log = get_logger(__name__)
 StrategyName = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
 OperationIdPath = Annotated[str, Path(max_length=64)]
 _WRITE = {**AUTH_RESPONSES}
@@ -88,7 +92,7 @@ def list_operations(
     """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
     records, total = services.operations.list(status, type, limit, offset)
     return OperationPage(
-        operations=[r.summary() for r in records], total=total, limit=limit, offset=offset
+        operations=records, total=total, limit=limit, offset=offset
     )
 
 
@@ -129,24 +133,68 @@ def cancel_operation(operation_id: OperationIdPath, services: ServicesDep) -> Op
     return record.summary()
 
 
-@worker_call(router, "POST", "/operations/{operation_id}/progress", Accepted)
+class StaleAttemptError(ConflictError):
+    """A report from an attempt no longer in force: its worker must stop and discard it."""
+
+    code = "stale_attempt"
+
+
+def _in_force(outcome: ReportOutcome, operation_id: str) -> bool:
+    """True when accepted, False when its own attempt was cancelled; stale: a 409."""
+    if outcome == ReportOutcome.STALE:
+        raise StaleAttemptError(
+            f"operation {operation_id} is no longer this worker's to run (re-queued, given to "
+            "another worker, or ended): stop and discard the result",
+            field="attempt",
+        )
+    return outcome == ReportOutcome.ACCEPTED
+
+
+_REPORT_RESPONSES = {409: {"model": Problem, "description": "Stale attempt: stop"}}
+
+
+@worker_call(router, "POST", "/operations/{operation_id}/progress", Accepted, _REPORT_RESPONSES)
 def report_progress(
-    operation_id: OperationIdPath, report: ProgressReport, services: ServicesDep
+    operation_id: OperationIdPath,
+    report: ProgressReport,
+    services: ServicesDep,
+    token: WorkerToken = None,
 ) -> Accepted:
-    accepted = services.operations.update_progress(operation_id, report.worker_id, report.progress)
-    return Accepted(accepted=accepted)
-
-
-@worker_call(router, "POST", "/operations/{operation_id}/finish", Accepted)
-def report_finish(
-    operation_id: OperationIdPath, report: FinishReport, services: ServicesDep
-) -> Accepted:
-    record = services.operations.get(operation_id)  # 404 for an unknown operation
-    accepted = services.operations.finish(
-        operation_id, report.worker_id, report.status, report.result, report.error
+    services.registry.authenticate(report.worker_id, token)
+    outcome = services.operations.update_progress(
+        operation_id, report.worker_id, report.attempt, report.progress
     )
-    if accepted:
-        OPERATIONS_FINISHED.labels(record.type, report.status).inc()
+    return Accepted(accepted=_in_force(outcome, operation_id))
+
+
+@worker_call(router, "POST", "/operations/{operation_id}/finish", Accepted, _REPORT_RESPONSES)
+def report_finish(
+    operation_id: OperationIdPath,
+    report: FinishReport,
+    services: ServicesDep,
+    token: WorkerToken = None,
+) -> Accepted:
+    services.registry.authenticate(report.worker_id, token)
+    outcome = services.operations.finish(
+        operation_id, report.worker_id, report.attempt, report.status, report.result, report.error
+    )
     services.registry.release(report.worker_id, operation_id)
     services.dispatcher.wake()
+    accepted = _in_force(outcome, operation_id)
+    if accepted:
+        record = services.operations.get(operation_id)
+        OPERATIONS_FINISHED.labels(record.type, report.status).inc()
+        if record.type == OperationType.TRAINING and report.status == OperationStatus.COMPLETED:
+            _publish(services, (report.result or {}).get("model_id"))
     return Accepted(accepted=accepted)
+
+
+def _publish(services: Services, model_id: object) -> None:
+    """Point ``latest`` at a completed training's model: only a completed operation's."""
+    if not isinstance(model_id, str):
+        log.error("completed_training_without_model_id")
+        return
+    try:
+        publish_model(services.settings.models_path, model_id)
+    except (KtrdrError, OSError) as error:  # the operation stays completed; say why
+        log.error("model_not_published", model_id=model_id[:140], error=str(error)[:300])

@@ -4,6 +4,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.support import ops
+
 API = "/api/v1"
 
 
@@ -25,6 +27,7 @@ def test_openapi_docs_and_metrics_are_served(client: TestClient) -> None:
         "worker_id": "bt-1",
         "worker_type": "backtesting",
         "endpoint_url": "http://127.0.0.1:1",
+        "instance_id": ops.instance_id("bt-1"),
     }
     assert client.post(f"{API}/workers/register", json=registration).status_code == 200
     response = client.get("/metrics", follow_redirects=False)

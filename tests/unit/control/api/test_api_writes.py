@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from ktrdr.control.api.app import create_app
 from ktrdr.core.settings import Settings
 from tests.conftest import STRATEGIES_DIR
+from tests.support import ops
 from tests.unit.control.api.conftest import make_settings
 
 API = "/api/v1"
@@ -155,6 +156,7 @@ def test_worker_secret_guards_registration(tmp_path: Path) -> None:
         "worker_id": "bt-1",
         "worker_type": "backtesting",
         "endpoint_url": "http://127.0.0.1:1",
+        "instance_id": ops.instance_id("bt-1"),
     }
     with TestClient(create_app(settings)) as client:
         missing = client.post(f"{API}/workers/register", json=registration)

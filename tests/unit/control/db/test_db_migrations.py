@@ -30,25 +30,25 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def test_head_revision_is_the_first_migration() -> None:
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 def test_empty_database_is_migrated_to_head(engine: Engine) -> None:
     assert current_revision(engine) is None
-    assert upgrade_to_head(engine) == "0001"
-    assert current_revision(engine) == "0001"
+    assert upgrade_to_head(engine) == "0002"
+    assert current_revision(engine) == "0002"
     assert {"operations", "alembic_version"} <= set(inspect(engine).get_table_names())
 
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
-    assert upgrade_to_head(engine) == "0001"
-    assert upgrade_to_head(engine) == "0001"
-    assert current_revision(engine) == "0001"
+    assert upgrade_to_head(engine) == "0002"
+    assert upgrade_to_head(engine) == "0002"
+    assert current_revision(engine) == "0002"
 
 
 def test_upgrade_accepts_a_url(db_url: str, engine: Engine) -> None:
-    assert upgrade_to_head(db_url) == "0001"
-    assert current_revision(engine) == "0001"
+    assert upgrade_to_head(db_url) == "0002"
+    assert current_revision(engine) == "0002"
 
 
 def test_migration_matches_the_orm_model(engine: Engine) -> None:
@@ -96,14 +96,14 @@ def test_concurrent_upgrades_in_threads_all_succeed(db_url: str) -> None:
     for engine in engines:
         engine.dispose()
     assert errors == []
-    assert results == ["0001"] * len(engines)
+    assert results == ["0002"] * len(engines)
 
 
 def test_two_processes_upgrading_at_once_both_succeed(db_url: str, tmp_path: Path) -> None:
     results = run_together(f"print(upgrade_to_head({db_url!r}))", 2, tmp_path)
     for result in results:
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "0001"
+        assert result.stdout.strip() == "0002"
     engine = create_database_engine(db_url)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     engine.dispose()

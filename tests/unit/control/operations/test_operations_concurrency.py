@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from ktrdr.control.db import create_database_engine
 from ktrdr.control.operations import InvalidTransitionError, OperationsStore
 from ktrdr.core.progress import Progress
+from tests.support import ops
 
 T = TypeVar("T")
 
@@ -39,10 +40,12 @@ def _race(n: int, work: Callable[[int], T]) -> list[T]:
 
 def test_one_of_eight_mark_running_calls_wins(store: OperationsStore) -> None:
     op = store.create("training", "demo", "name: demo", {})
-    wins = _race(8, lambda i: store.mark_running(op.id, f"w{i}"))
-    assert sum(wins) == 1
-    winner = f"w{wins.index(True)}"
+    attempts = _race(8, lambda i: store.mark_running(op.id, f"w{i}"))
+    won = [attempt for attempt in attempts if attempt is not None]
+    assert len(won) == 1
+    winner = f"w{attempts.index(won[0])}"
     assert store.get(op.id).worker_id == winner
+    assert store.attempt_of(op.id) == won[0]  # the winner's token is the one in force
 
 
 def test_one_winner_across_separate_engines(db_url: str, engine: Engine) -> None:
@@ -53,7 +56,7 @@ def test_one_winner_across_separate_engines(db_url: str, engine: Engine) -> None
         for _ in range(5):
             op = stores[0].create("training", "demo", "name: demo", {})
             wins = _race(4, lambda i, op_id=op.id: stores[i].mark_running(op_id, f"w{i}"))
-            assert sum(wins) == 1
+            assert sum(attempt is not None for attempt in wins) == 1
     finally:
         for e in engines:
             e.dispose()
@@ -66,7 +69,7 @@ def test_finish_and_cancel_race_has_one_outcome(store: OperationsStore) -> None:
 
         def act(i: int, op_id: str = op.id) -> str:
             if i % 2:
-                return "finished" if store.finish(op_id, "w1", "completed", {}, None) else "-"
+                return "finished" if ops.finish(store, op_id, "w1", "completed", {}, None) else "-"
             try:
                 store.cancel(op_id)
             except InvalidTransitionError:
@@ -94,7 +97,5 @@ def test_concurrent_progress_keeps_the_highest_percent(store: OperationsStore) -
     op = store.create("training", "demo", "name: demo", {})
     assert store.mark_running(op.id, "w1")
     percents = [5.0, 80.0, 20.0, 65.0, 10.0, 40.0, 75.0, 30.0]
-    assert all(
-        _race(8, lambda i: store.update_progress(op.id, "w1", Progress(percent=percents[i])))
-    )
+    assert all(_race(8, lambda i: ops.progress(store, op.id, "w1", Progress(percent=percents[i]))))
     assert store.get(op.id).progress.percent == 80.0

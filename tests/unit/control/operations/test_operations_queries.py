@@ -12,6 +12,7 @@ from ktrdr.control.db import create_database_engine
 from ktrdr.control.db.migrate import upgrade_to_head
 from ktrdr.control.operations import OperationsStore
 from ktrdr.core.progress import Progress
+from tests.support import ops
 
 
 def _create(store: OperationsStore, n: int, op_type: str = "training") -> list[str]:
@@ -92,7 +93,7 @@ def test_counts_by_status(store: OperationsStore) -> None:
     ids = _create(store, 4)
     assert store.mark_running(ids[0], "w1")
     assert store.mark_running(ids[1], "w2")
-    assert store.finish(ids[1], "w2", "failed", None, "x")
+    assert ops.finish(store, ids[1], "w2", "failed", None, "x")
     store.cancel(ids[2])
     assert store.counts_by_status() == {
         "pending": 1,
@@ -106,7 +107,7 @@ def test_counts_by_status(store: OperationsStore) -> None:
 def test_to_api_shape(store: OperationsStore) -> None:
     op = store.create("backtesting", "demo", "name: demo", {"symbol": "EURUSD"})
     assert store.mark_running(op.id, "w1")
-    assert store.update_progress(op.id, "w1", Progress(percent=12.5, message="bar 125/1000"))
+    assert ops.progress(store, op.id, "w1", Progress(percent=12.5, message="bar 125/1000"))
     api = store.get(op.id).model_dump(mode="json")
     assert list(api) == [
         "id",
@@ -138,7 +139,7 @@ def test_to_api_shape(store: OperationsStore) -> None:
 def test_the_summary_leaves_out_the_result(store: OperationsStore) -> None:
     op = store.create("training", "demo", "name: demo", {})
     assert store.mark_running(op.id, "w1")
-    assert store.finish(op.id, "w1", "completed", {"model": "m1"}, None)
+    assert ops.finish(store, op.id, "w1", "completed", {"model": "m1"}, None)
     record = store.get(op.id)
     assert record.result == {"model": "m1"}
     summary = record.summary()
@@ -150,16 +151,16 @@ def test_everything_survives_a_restart(db_url: str, engine: Engine) -> None:
     store = OperationsStore(engine)
     ids = _create(store, 3)
     assert store.mark_running(ids[0], "w1")
-    assert store.update_progress(ids[0], "w1", Progress(percent=33, details={"epoch": 3}))
+    assert ops.progress(store, ids[0], "w1", Progress(percent=33, details={"epoch": 3}))
     assert store.mark_running(ids[1], "w2")
-    assert store.finish(ids[1], "w2", "completed", {"sharpe": 0.9}, None)
+    assert ops.finish(store, ids[1], "w2", "completed", {"sharpe": 0.9}, None)
     before = {op_id: store.get(op_id) for op_id in ids}
     engine.dispose()
 
     # A new process: new engine on the same file, migrations run again at start.
     restarted = create_database_engine(db_url)
     try:
-        assert upgrade_to_head(restarted) == "0001"
+        assert upgrade_to_head(restarted) == "0002"
         again = OperationsStore(restarted)
         after = {op_id: again.get(op_id) for op_id in ids}
         assert after == before

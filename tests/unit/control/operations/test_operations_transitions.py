@@ -13,7 +13,9 @@ from ktrdr.control.operations import (
     OperationNotFoundError,
     OperationsStore,
 )
+from ktrdr.control.operations.store import ReportOutcome
 from ktrdr.core.progress import Progress
+from tests.support import ops
 
 YAML = "name: demo\nindicators: []\n"
 
@@ -76,10 +78,16 @@ def test_unknown_ids_are_not_found(store: OperationsStore) -> None:
         store.cancel("nope")
     with pytest.raises(OperationNotFoundError):
         store.fail_or_requeue("nope", "lost", max_retries=1)
-    assert not store.mark_running("nope", "w1")
-    assert not store.revert_to_pending("nope", "w1")
-    assert not store.update_progress("nope", "w1", Progress(percent=5))
-    assert not store.finish("nope", "w1", "completed", {}, None)
+    assert store.mark_running("nope", "w1") is None
+    attempt = ops.NO_ATTEMPT
+    with pytest.raises(OperationNotFoundError):
+        store.revert_to_pending("nope", "w1", attempt)
+    with pytest.raises(OperationNotFoundError):
+        store.update_progress("nope", "w1", attempt, Progress(percent=5))
+    with pytest.raises(OperationNotFoundError):
+        store.finish("nope", "w1", attempt, "completed", {}, None)
+    with pytest.raises(OperationNotFoundError):
+        store.attempt_of("nope")
 
 
 # -- mark_running / revert_to_pending --------------------------------------------------
@@ -102,7 +110,7 @@ def test_mark_running_claims_a_pending_operation_once(store: OperationsStore) ->
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
 def test_mark_running_refuses_terminal_operations(store: OperationsStore, status: str) -> None:
     op = _running(store)
-    assert store.finish(op.id, "w1", status, None, None)
+    assert ops.finish(store, op.id, "w1", status, None, None)
     assert not store.mark_running(op.id, "w2")
     assert store.get(op.id).status == status
 
@@ -116,7 +124,7 @@ def test_mark_running_needs_a_worker_id(store: OperationsStore) -> None:
 
 def test_revert_to_pending_undoes_a_failed_dispatch(store: OperationsStore) -> None:
     op = _running(store)
-    assert store.revert_to_pending(op.id, "w1")
+    assert ops.revert(store, op.id, "w1")
     back = store.get(op.id)
     assert back.status == "pending"
     assert back.worker_id is None
@@ -128,12 +136,12 @@ def test_revert_to_pending_undoes_a_failed_dispatch(store: OperationsStore) -> N
 
 def test_revert_to_pending_only_for_the_dispatching_worker(store: OperationsStore) -> None:
     op = _running(store)
-    assert not store.revert_to_pending(op.id, "w2")
+    assert not ops.revert(store, op.id, "w2")
     assert store.get(op.id).status == "running"
     pending = _pending(store)
-    assert not store.revert_to_pending(pending.id, "w1")
+    assert not ops.revert(store, pending.id, "w1")
     store.cancel(op.id)
-    assert not store.revert_to_pending(op.id, "w1")
+    assert not ops.revert(store, op.id, "w1")
     assert store.get(op.id).status == "cancelled"
 
 
@@ -143,11 +151,11 @@ def test_revert_to_pending_only_for_the_dispatching_worker(store: OperationsStor
 def test_update_progress_while_running(store: OperationsStore) -> None:
     op = _running(store)
     report = {"percent": 40, "message": "epoch 4/10", "items_done": 4, "items_total": 10}
-    assert store.update_progress(op.id, "w1", Progress(**{**report, "details": {"loss": 0.5}}))
+    assert ops.progress(store, op.id, "w1", Progress(**{**report, "details": {"loss": 0.5}}))
     progress = store.get(op.id).progress
     assert progress.model_dump() == {**report, "percent": 40.0, "details": {"loss": 0.5}}
     # A report is the job's whole state: the next one replaces every field.
-    assert store.update_progress(op.id, "w1", Progress(percent=50, message="epoch 5/10"))
+    assert ops.progress(store, op.id, "w1", Progress(percent=50, message="epoch 5/10"))
     progress = store.get(op.id).progress
     assert progress.percent == 50.0
     assert progress.message == "epoch 5/10"
@@ -156,8 +164,8 @@ def test_update_progress_while_running(store: OperationsStore) -> None:
 
 def test_percent_never_decreases(store: OperationsStore) -> None:
     op = _running(store)
-    assert store.update_progress(op.id, "w1", Progress(percent=60, message="late"))
-    assert store.update_progress(op.id, "w1", Progress(percent=30, message="stale"))
+    assert ops.progress(store, op.id, "w1", Progress(percent=60, message="late"))
+    assert ops.progress(store, op.id, "w1", Progress(percent=30, message="stale"))
     progress = store.get(op.id).progress
     assert progress.percent == 60.0
     assert progress.message == "stale"
@@ -167,17 +175,17 @@ def test_percent_never_decreases(store: OperationsStore) -> None:
 
 def test_update_progress_refused_unless_running_on_that_worker(store: OperationsStore) -> None:
     pending = _pending(store)
-    assert not store.update_progress(pending.id, "w1", Progress(percent=10))
+    assert not ops.progress(store, pending.id, "w1", Progress(percent=10))
     op = _running(store)
-    assert not store.update_progress(op.id, "w2", Progress(percent=10))
-    assert store.finish(op.id, "w1", "completed", {"ok": True}, None)
-    assert not store.update_progress(op.id, "w1", Progress(percent=10, message="late"))
+    assert not ops.progress(store, op.id, "w2", Progress(percent=10))
+    assert ops.finish(store, op.id, "w1", "completed", {"ok": True}, None)
+    assert not ops.progress(store, op.id, "w1", Progress(percent=10, message="late"))
     assert store.get(op.id).progress.message == "completed"
 
 
 def test_update_progress_bumps_updated_at(store: OperationsStore) -> None:
     op = _running(store)
-    assert store.update_progress(op.id, "w1", Progress(percent=1))
+    assert ops.progress(store, op.id, "w1", Progress(percent=1))
     assert store.get(op.id).updated_at > op.updated_at
 
 
@@ -187,7 +195,7 @@ def test_update_progress_bumps_updated_at(store: OperationsStore) -> None:
 def test_finish_completed(store: OperationsStore) -> None:
     op = _running(store)
     result = {"metrics": {"sharpe": 1.2}, "trades": 14}
-    assert store.finish(op.id, "w1", "completed", result, None)
+    assert ops.finish(store, op.id, "w1", "completed", result, None)
     done = store.get(op.id)
     assert done.status == "completed"
     assert done.result == result
@@ -201,8 +209,8 @@ def test_finish_completed(store: OperationsStore) -> None:
 @pytest.mark.parametrize("status", ["failed", "cancelled"])
 def test_finish_failed_or_cancelled(store: OperationsStore, status: str) -> None:
     op = _running(store)
-    assert store.update_progress(op.id, "w1", Progress(percent=30))
-    assert store.finish(op.id, "w1", status, None, "boom")
+    assert ops.progress(store, op.id, "w1", Progress(percent=30))
+    assert ops.finish(store, op.id, "w1", status, None, "boom")
     done = store.get(op.id)
     assert done.status == status
     assert done.error == "boom"
@@ -212,17 +220,17 @@ def test_finish_failed_or_cancelled(store: OperationsStore, status: str) -> None
 
 def test_finish_refused_for_another_worker_or_a_pending_op(store: OperationsStore) -> None:
     op = _running(store)
-    assert not store.finish(op.id, "w2", "completed", {}, None)
+    assert not ops.finish(store, op.id, "w2", "completed", {}, None)
     assert store.get(op.id).status == "running"
     pending = _pending(store)
-    assert not store.finish(pending.id, "w1", "completed", {}, None)
+    assert not ops.finish(store, pending.id, "w1", "completed", {}, None)
     assert store.get(pending.id).status == "pending"
 
 
 def test_finish_twice_keeps_the_first_outcome(store: OperationsStore) -> None:
     op = _running(store)
-    assert store.finish(op.id, "w1", "failed", None, "first")
-    assert not store.finish(op.id, "w1", "completed", {"x": 1}, None)
+    assert ops.finish(store, op.id, "w1", "failed", None, "first")
+    assert not ops.finish(store, op.id, "w1", "completed", {"x": 1}, None)
     done = store.get(op.id)
     assert done.status == "failed"
     assert done.error == "first"
@@ -232,7 +240,7 @@ def test_finish_twice_keeps_the_first_outcome(store: OperationsStore) -> None:
 def test_finish_after_cancel_returns_false_and_stays_cancelled(store: OperationsStore) -> None:
     op = _running(store)
     cancelled = store.cancel(op.id)
-    assert not store.finish(op.id, "w1", "completed", {"x": 1}, None)
+    assert not ops.finish(store, op.id, "w1", "completed", {"x": 1}, None)
     after = store.get(op.id)
     assert after.status == "cancelled"
     assert after.result is None
@@ -243,7 +251,7 @@ def test_finish_after_cancel_returns_false_and_stays_cancelled(store: Operations
 def test_finish_needs_a_terminal_status(store: OperationsStore) -> None:
     op = _running(store)
     with pytest.raises(ValueError, match="terminal status"):
-        store.finish(op.id, "w1", "pending", None, None)
+        ops.finish(store, op.id, "w1", "pending", None, None)
     assert store.get(op.id).status == "running"
 
 
@@ -273,7 +281,7 @@ def test_cancel_a_running_operation_keeps_its_worker(store: OperationsStore) -> 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
 def test_cancel_refused_for_terminal_operations(store: OperationsStore, status: str) -> None:
     op = _running(store)
-    assert store.finish(op.id, "w1", status, None, None)
+    assert ops.finish(store, op.id, "w1", status, None, None)
     with pytest.raises(InvalidTransitionError, match=f"cannot cancel .* already {status}"):
         store.cancel(op.id)
     assert store.get(op.id).status == status
@@ -284,7 +292,7 @@ def test_cancel_refused_for_terminal_operations(store: OperationsStore, status: 
 
 def test_fail_or_requeue_retries_then_fails(store: OperationsStore) -> None:
     op = _running(store)
-    assert store.update_progress(op.id, "w1", Progress(percent=70))
+    assert ops.progress(store, op.id, "w1", Progress(percent=70))
     requeued = store.fail_or_requeue(op.id, "worker w1 lost", max_retries=1)
     assert requeued.status == "pending"
     assert requeued.attempts == 1
@@ -314,7 +322,7 @@ def test_fail_or_requeue_leaves_other_states_alone(store: OperationsStore) -> No
     pending = _pending(store)
     assert store.fail_or_requeue(pending.id, "lost", max_retries=3) == pending
     op = _running(store)
-    assert store.finish(op.id, "w1", "completed", {}, None)
+    assert ops.finish(store, op.id, "w1", "completed", {}, None)
     done = store.get(op.id)
     assert store.fail_or_requeue(op.id, "lost", max_retries=3) == done
 
@@ -330,5 +338,53 @@ def test_fail_or_requeue_for_a_worker_that_no_longer_has_the_op(store: Operation
 def test_finish_after_requeue_is_refused(store: OperationsStore) -> None:
     op = _running(store)
     store.fail_or_requeue(op.id, "lost", max_retries=1)
-    assert not store.finish(op.id, "w1", "completed", {}, None)
+    assert not ops.finish(store, op.id, "w1", "completed", {}, None)
     assert store.get(op.id).status == "pending"
+
+
+# -- fencing: attempt tokens ---------------------------------------------------------------
+
+
+def test_each_dispatch_gets_its_own_attempt_token(store: OperationsStore) -> None:
+    op = _pending(store)
+    assert store.attempt_of(op.id) is None
+    first = store.mark_running(op.id, "w1")
+    assert first is not None
+    assert len(first) == 32
+    assert store.revert_to_pending(op.id, "w1", first)
+    assert store.attempt_of(op.id) is None  # reverted: no attempt in force
+    second = store.mark_running(op.id, "w1")
+    assert second not in (None, first)
+
+
+def test_a_superseded_attempt_is_refused_as_stale(store: OperationsStore) -> None:
+    op = _pending(store)
+    stale = store.mark_running(op.id, "w1")
+    assert stale is not None
+    # The worker froze; the supervisor re-queued the operation and it went to another.
+    store.fail_or_requeue(op.id, "worker w1 stopped responding", max_retries=1, worker_id="w1")
+    fresh = store.mark_running(op.id, "w2")
+    assert fresh is not None
+    late = Progress(percent=90, message="late")
+    assert store.update_progress(op.id, "w1", stale, late) == ReportOutcome.STALE
+    assert store.finish(op.id, "w1", stale, "completed", {"model_id": "x/1d_v5"}, None) == (
+        ReportOutcome.STALE
+    )
+    # Even the new worker's id with the old token: the token is what counts.
+    assert store.update_progress(op.id, "w2", stale, late) == ReportOutcome.STALE
+    current = store.get(op.id)
+    assert (current.status, current.worker_id, current.result) == ("running", "w2", None)
+    assert store.finish(op.id, "w2", fresh, "completed", {"ok": 1}, None) == (
+        ReportOutcome.ACCEPTED
+    )
+    assert store.get(op.id).result == {"ok": 1}
+
+
+def test_a_cancelled_attempt_is_told_apart_from_a_stale_one(store: OperationsStore) -> None:
+    op = _pending(store)
+    attempt = store.mark_running(op.id, "w1")
+    assert attempt is not None
+    store.cancel(op.id)
+    outcome = store.finish(op.id, "w1", attempt, "cancelled", None, "cancel requested")
+    assert outcome == ReportOutcome.CANCELLED
+    assert store.get(op.id).error == "cancelled by user"  # the cancel's reason stays

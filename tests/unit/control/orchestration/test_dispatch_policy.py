@@ -12,6 +12,7 @@ from ktrdr.control.operations.store import OperationsStore
 from ktrdr.control.orchestration.dispatcher import Dispatcher
 from ktrdr.control.orchestration.registry import WorkerRegistry
 from ktrdr.core.protocol import OperationDispatch, WorkerCapabilities, WorkerRegistration
+from tests.support import ops
 
 
 def register(registry: WorkerRegistry, worker_id: str, kind: str, gpu: bool = False) -> None:
@@ -20,6 +21,7 @@ def register(registry: WorkerRegistry, worker_id: str, kind: str, gpu: bool = Fa
             worker_id=worker_id,
             worker_type=kind,  # type: ignore[arg-type]
             endpoint_url=f"http://{worker_id}:1",
+            instance_id=ops.instance_id(worker_id),
             capabilities=WorkerCapabilities(gpu=gpu, device="cuda:0" if gpu else "cpu"),
         )
     )

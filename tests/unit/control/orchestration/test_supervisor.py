@@ -21,6 +21,7 @@ from ktrdr.control.orchestration.worker_client import WorkerCallError
 from ktrdr.core.enums import OperationStatus, WorkerStatus, WorkerType
 from ktrdr.core.protocol import WorkerHealth, WorkerRegistration
 from ktrdr.core.settings import Settings
+from tests.support import ops
 
 LOST_TIMEOUT_S = 60.0
 THRESHOLD = 3
@@ -81,6 +82,7 @@ class Harness:
                 worker_id=worker_id,
                 worker_type=WorkerType.TRAINING,
                 endpoint_url=url,
+                instance_id=ops.instance_id(worker_id),
                 current_operation_id=running,
             )
         )
@@ -92,6 +94,7 @@ class Harness:
             worker_id=worker_id,
             worker_type=WorkerType.TRAINING,
             status=WorkerStatus.BUSY if running else WorkerStatus.IDLE,
+            instance_id=ops.instance_id(worker_id),
             current_operation_id=running,
         )
 
