@@ -6,6 +6,7 @@ import typer
 
 from ktrdr.cli import (
     data_commands,
+    mcp_command,
     model_commands,
     ops_commands,
     research_commands,
@@ -35,6 +36,7 @@ app.command()(ops_commands.workers)
 app.command()(stack_commands.up)
 app.command()(stack_commands.down)
 app.command()(stack_commands.serve)
+app.command()(mcp_command.mcp)
 
 
 @app.callback()

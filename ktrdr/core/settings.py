@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ktrdr.core.enums import WorkerType
 
 DEFAULT_API_PORT = 8000
+DEFAULT_MCP_PORT = 8010
 DEFAULT_WORKER_PORTS: dict[WorkerType, int] = {
     WorkerType.BACKTESTING: 5003,
     WorkerType.TRAINING: 5004,
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     # An operation whose worker is gone is failed within this many seconds.
     worker_lost_timeout_s: float = Field(default=60.0, gt=0)
     operation_max_retries: int = Field(default=1, ge=0)
+
+    # MCP server (python -m ktrdr.mcp --transport http); stdio needs neither.
+    mcp_host: str = "127.0.0.1"
+    mcp_port: int = Field(default=DEFAULT_MCP_PORT, ge=1, le=65535)
 
     # Worker process.
     worker_host: str = "127.0.0.1"
