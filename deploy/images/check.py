@@ -206,6 +206,9 @@ def check_image(kind: str, ports: dict[str, int], workdir: Path) -> Report:
                 f"a worker on the backend image exits {worker.returncode}: "
                 f"{worker.stderr.strip()[:100]}",
             )
+        if kind in ("backend", "dev"):
+            mcp = exec_in(name, ["python", "-c", "import ktrdr.mcp.entry"])
+            report.check(mcp.returncode == 0, "the MCP server imports (mcp extra installed)")
         if kind == "worker-gpu":
             stack = cuda_stack_bytes(name)
             report.facts["cuda_stack"] = stack
