@@ -239,18 +239,21 @@ async def _exchange(api_url: str, log: Any) -> None:
         )
         trained = await step(
             "get_operation_status",
-            ("status", "terminal", "waited_seconds", "result"),
+            ("status", "terminal", "waited_seconds"),
             operation_id=started["operation_id"],
             wait_seconds=60,
             max_items=2,
         )
         model_id = trained["result"]["model_id"]
-        await step(
+        print(f"  result.model_id = {model_id}, epochs_run = {trained['result']['epochs_run']}")
+        metrics = await step(
             "get_operation_metrics",
-            ("model_id", "metrics", "best_epoch"),
+            ("model_id", "best_epoch", "history", "truncated"),
             operation_id=started["operation_id"],
             max_items=2,
         )
+        test = metrics["metrics"]["test"]
+        print(f"  metrics.test: loss {test['loss']:.4f}, accuracy {test['accuracy']:.3f}")
         backtest = await step(
             "start_backtest",
             ("operation_id", "status"),
