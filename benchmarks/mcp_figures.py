@@ -24,6 +24,7 @@ import io
 import json
 import os
 import re
+import runpy
 import shutil
 import statistics
 import subprocess
@@ -42,12 +43,10 @@ sys.path.insert(0, str(REPO))
 from tests.support.mcp_client import call, compact, stdio_session, structured  # noqa: E402
 from tests.support.stack import Stack, canary_strategy  # noqa: E402
 
-sys.path.insert(0, str(REPO / "deploy" / "scripts"))
-from slim_venv import UNUSED_PACKAGE_DIRS  # noqa: E402
-
 RUNS = 7
 MB = 1_000_000
 SLIM = REPO / "deploy" / "scripts" / "slim_venv.py"
+UNUSED_PACKAGE_DIRS: tuple[str, ...] = runpy.run_path(str(SLIM))["UNUSED_PACKAGE_DIRS"]
 # The packages of the local image base (deploy/images/base-image.sh); python:3.13-slim has
 # at least as much of libpq5's closure, or krb5 too (+2 MB at worst).
 DEBIAN_BASE = ("apt", "python3", "python3-venv", "ca-certificates", "tini")
