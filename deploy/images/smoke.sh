@@ -113,8 +113,7 @@ case "$kind" in
 
         out=$(in_image python -c 'from ktrdr.api.main import app; print(app.title)' 2>&1)
         status=$?
-        [ $status -eq 0 ]
-        report $? "from ktrdr.api.main import app works" "exit $status: ${out:0:300}"
+        report "$status" "from ktrdr.api.main import app works" "exit $status: ${out:0:300}"
 
         out=$(in_image python -m ktrdr.workers backtesting 2>&1)
         status=$?
@@ -128,8 +127,7 @@ case "$kind" in
     worker-cpu | worker-gpu)
         out=$(in_image python -c "$ML_STACK" 2>&1)
         status=$?
-        [ $status -eq 0 ]
-        report $? "torch, numpy, pandas and talib import" "exit $status: ${out:0:300}"
+        report "$status" "torch, numpy, pandas and talib import" "exit $status: ${out:0:300}"
 
         if [ "$kind" = worker-cpu ]; then
             out=$(in_image python -c "$CPU_TORCH" 2>&1)

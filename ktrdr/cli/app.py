@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typer
-
 from ktrdr.cli import (
     data_commands,
     mcp_command,
@@ -13,18 +11,11 @@ from ktrdr.cli import (
     stack_commands,
     strategy_commands,
 )
-from ktrdr.cli.errors import KtrdrGroup
-from ktrdr.cli.version import version_callback
+from ktrdr.cli.root import root_app, version_option
 from ktrdr.core.logging_setup import configure_logging
 from ktrdr.core.settings import get_settings
 
-app = typer.Typer(
-    cls=KtrdrGroup,
-    name="ktrdr",
-    help="Neuro-fuzzy trading strategy research.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+app = root_app("ktrdr", "Neuro-fuzzy trading strategy research.")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(strategy_commands.app, name="strategies")
 app.add_typer(model_commands.app, name="models")
@@ -40,14 +31,6 @@ app.command()(mcp_command.mcp)
 
 
 @app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        callback=version_callback("ktrdr {version}"),
-        is_eager=True,
-        help="Print the version.",
-    ),
-) -> None:
+def _root(version: bool = version_option("ktrdr {version}")) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)

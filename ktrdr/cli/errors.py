@@ -9,17 +9,23 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from ktrdr.cli.output import error_console
-from ktrdr.core.errors import InvalidDocumentError, KtrdrError
+from ktrdr.core.errors import InvalidDocumentError, InvalidInputError, KtrdrError
 
 MAX_ISSUES_SHOWN = 20
 
 
-def report_error(error: KtrdrError) -> None:
-    """The message; for a whole document (strategy, CSV) every problem with its place."""
+class UsageError(InvalidInputError):
+    """The command was called the wrong way: exit status 2, as for a bad option."""
+
+    exit_code = 2
+
+
+def report_error(error: KtrdrError, program: str = "ktrdr") -> None:
+    """``program: message``; for a whole document (strategy, CSV) every problem and place."""
     if not isinstance(error, InvalidDocumentError):
-        error_console.print(f"[red]{escape(str(error))}[/]", soft_wrap=True)
+        error_console.print(f"[red]{escape(program)}: {escape(str(error))}[/]", soft_wrap=True)
         return
-    error_console.print(f"[red]{escape(error.headline)}[/]", soft_wrap=True)
+    error_console.print(f"[red]{escape(program)}: {escape(error.headline)}[/]", soft_wrap=True)
     issues = error.issues
     for issue in issues[:MAX_ISSUES_SHOWN]:
         error_console.print(f"[red]  {escape(str(issue))}[/]", soft_wrap=True)
@@ -34,5 +40,5 @@ class KtrdrGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except KtrdrError as error:
-            report_error(error)
-            raise typer.Exit(1) from None
+            report_error(error, ctx.find_root().info_name or "ktrdr")
+            raise typer.Exit(getattr(error, "exit_code", 1)) from None

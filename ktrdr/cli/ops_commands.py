@@ -31,7 +31,7 @@ def list_operations(
             f"{op.progress.percent:.0f}%",
             op.strategy_name,
             op.worker_id,
-            (op.created_at or "")[:19],
+            op.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         ]
         for op in page.operations
     ]

@@ -94,6 +94,7 @@ def backtest_tables(result: dict[str, Any]) -> list[Table]:
                 "{buy}/{hold}/{sell}".format(**result["signal_counts"]),
             ]
         ],
+        whole={"model"},
     )
     return [metrics, summary]
 

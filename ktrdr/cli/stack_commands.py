@@ -11,11 +11,11 @@ from typing import Any
 import typer
 
 from ktrdr.cli.context import settings
+from ktrdr.cli.errors import UsageError
 from ktrdr.cli.output import console, error_console
 from ktrdr.cli.processes import backend_command, is_alive, spawn, stop, worker_command
 from ktrdr.client import ApiClient, ApiError
 from ktrdr.core.enums import WorkerType
-from ktrdr.core.errors import InvalidInputError
 from ktrdr.core.settings import DEFAULT_WORKER_PORTS
 
 worker_app = typer.Typer(help="Run a worker process.")
@@ -145,7 +145,7 @@ def start_worker(
     stack before anything else."""
     if worker_type not in set(WorkerType):
         choices = ", ".join(WorkerType)
-        raise InvalidInputError(f"--type must be one of {choices}", field="--type")
+        raise UsageError(f"--type must be one of {choices}", field="--type")
     env = {**os.environ}
     if host:
         env["KTRDR_WORKER_HOST"] = host

@@ -8,6 +8,7 @@ ids and names, never where the backend keeps its files.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -162,7 +163,7 @@ class OperationStarted(_Body):
 
 
 class OperationSummary(_Body):
-    """An operation without its result (lists and cancels)."""
+    """An operation without its result (lists and cancels). Times are UTC."""
 
     id: str
     type: OperationType
@@ -173,9 +174,10 @@ class OperationSummary(_Body):
     worker_id: str | None
     error: str | None
     attempts: int
-    created_at: str
-    started_at: str | None
-    completed_at: str | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
 
     @property
     def is_terminal(self) -> bool:
@@ -183,9 +185,12 @@ class OperationSummary(_Body):
 
 
 class Operation(OperationSummary):
-    """An operation with its result (once completed)."""
+    """An operation with its result (once completed): what the operations store keeps."""
 
     result: dict[str, Any] | None
+
+    def summary(self) -> OperationSummary:
+        return OperationSummary.model_validate(self.model_dump(exclude={"result"}))
 
 
 class OperationPage(_Body):

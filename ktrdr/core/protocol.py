@@ -19,11 +19,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from ktrdr.core.enums import OperationType, WorkerStatus, WorkerType
+from ktrdr.core.enums import OperationStatus, OperationType, WorkerStatus, WorkerType
 from ktrdr.core.names import validate_symbol
 from ktrdr.core.progress import Progress
 from ktrdr.core.timeframes import TIMEFRAME_PATTERN, validate_timeframe
@@ -140,6 +148,15 @@ class ProgressReport(_Message):
 
 class FinishReport(_Message):
     worker_id: WorkerId
-    status: Literal["completed", "failed", "cancelled"]
+    status: OperationStatus
     result: dict[str, Any] | None = None
     error: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("status")
+    @classmethod
+    def _terminal(cls, status: OperationStatus) -> OperationStatus:
+        if not status.is_terminal:
+            raise ValueError(
+                f"a finish report's status is completed, failed or cancelled, not {status}"
+            )
+        return status

@@ -7,11 +7,13 @@ strategies directory, which defaults to ``./strategies`` in the working director
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ktrdr.core.enums import WorkerType
@@ -22,6 +24,11 @@ DEFAULT_WORKER_PORTS: dict[WorkerType, int] = {
     WorkerType.BACKTESTING: 5003,
     WorkerType.TRAINING: 5004,
 }
+# Where workers may live: loopback and the private ranges (compose networks, a homelab LAN).
+DEFAULT_WORKER_NETWORKS = (
+    "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10"
+)
+EXIT_BAD_SETTINGS = 2
 
 
 class Settings(BaseSettings):
@@ -46,6 +53,10 @@ class Settings(BaseSettings):
     # SQLAlchemy URL; default: an SQLite file in the data dir.
     database_url: str | None = None
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Every other request body (JSON: job requests, worker reports with their results).
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Networks (comma-separated CIDRs) a registering worker's endpoint may resolve into.
+    worker_networks: str = DEFAULT_WORKER_NETWORKS
 
     # Worker supervision (backend side).
     health_interval_s: float = Field(default=5.0, gt=0)
@@ -70,6 +81,27 @@ class Settings(BaseSettings):
     # (and --local runs) configured on it, so two workers on two cores do not fight.
     torch_threads: int | None = Field(default=None, ge=1, le=256)
     host_workers: int = Field(default=1, ge=1, le=256)
+
+    @field_validator("api_token", "worker_secret")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        # An empty value would silently switch the check off; unset means "no check".
+        if value is not None and not value.strip():
+            raise ValueError("is set but empty: unset it to run without one, or give a value")
+        return value
+
+    @field_validator("worker_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
+        return value
+
+    @property
+    def worker_network_list(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [
+            ipaddress.ip_network(p.strip(), strict=False) for p in self.worker_networks.split(",")
+        ]
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -112,5 +144,16 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment.
+
+    A bad variable stops the process with one line per problem (exit status 2), naming
+    the variable, instead of a traceback.
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            variable = "KTRDR_" + "_".join(str(p) for p in problem["loc"]).upper()
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            print(f"ktrdr: {variable} {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_SETTINGS) from None

@@ -7,8 +7,6 @@ migrations, the operations state machine, and the backend process itself.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,7 +24,8 @@ from ktrdr.control.db.models import Base
 from ktrdr.control.operations import InvalidTransitionError, OperationsStore
 from ktrdr.core.progress import Progress
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401  (fixture)
-from tests.support.stack import REPO_ROOT, Stack, canary_strategy
+from tests.support.stack import Stack, canary_strategy
+from tests.support.together import run_together
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -168,31 +167,10 @@ def test_concurrent_upgrades_in_separate_processes_all_succeed(
     database_url: str, tmp_path: Path
 ) -> None:
     # Separate processes do not share the in-process migration lock: the advisory lock
-    # alone keeps their upgrades apart. They start, then wait for a go file together.
-    go = tmp_path / "go"
-    code = (
-        "import pathlib, time\n"
-        "from ktrdr.control.db.migrate import upgrade_to_head\n"
-        f"go = pathlib.Path({str(go)!r})\n"
-        "while not go.exists():\n"
-        "    time.sleep(0.005)\n"
-        f"print(upgrade_to_head({database_url!r}))\n"
-    )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    go.touch()
-    outputs = [proc.communicate(timeout=60) for proc in procs]
-    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, stderr
-        assert stdout.strip() == head_revision()
+    # alone keeps their upgrades apart.
+    for result in run_together(f"print(upgrade_to_head({database_url!r}))", 3, tmp_path):
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == head_revision()
 
 
 # -- the operations store ---------------------------------------------------------------
@@ -338,7 +316,7 @@ def test_timestamps_come_back_tz_aware_utc_whatever_the_session_time_zone(
         assert read.created_at == op.created_at  # microseconds survive
         listed, _ = store.list()
         assert listed[0].completed_at == read.completed_at
-        assert read.view().created_at.endswith("+00:00")
+        assert read.model_dump(mode="json")["created_at"].endswith("Z")
     finally:
         engine.dispose()
 

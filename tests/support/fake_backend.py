@@ -59,6 +59,33 @@ def wait_for(condition: Callable[[], T], timeout_s: float = 10.0, interval_s: fl
         time.sleep(interval_s)
 
 
+class ThreadServer:
+    """An ASGI app served by uvicorn on 127.0.0.1:``port`` from a background thread."""
+
+    def __init__(self, app: Any, port: int, lifespan: str = "auto") -> None:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="test-server", daemon=True)
+
+    def start(self) -> ThreadServer:
+        self._thread.start()
+        wait_for(lambda: self._server.started, timeout_s=15)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(15)
+
+    def __enter__(self) -> ThreadServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
 @dataclass(frozen=True)
 class Call:
     kind: str  # register | heartbeat | progress | finish | deregister
@@ -79,8 +106,7 @@ class FakeBackend:
     _workers: set[str] = field(default_factory=set)
     # operation id -> the worker running it; None once it is finished
     _operations: dict[str, str | None] = field(default_factory=dict)
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _server: ThreadServer | None = None
 
     @property
     def url(self) -> str:
@@ -205,20 +231,13 @@ class FakeBackend:
         return app
 
     def start(self) -> FakeBackend:
-        config = uvicorn.Config(
-            self._app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-backend", daemon=True)
-        self._thread.start()
-        wait_for(lambda: self._server is not None and self._server.started, timeout_s=10)
+        self._server = ThreadServer(self._app(), self.port, lifespan="off").start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
 
     def __enter__(self) -> FakeBackend:
         return self.start()

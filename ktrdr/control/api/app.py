@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from ktrdr import __version__
 from ktrdr.control.api.errors import install_error_handlers
 from ktrdr.control.api.metrics import install_metrics
-from ktrdr.control.api.middleware import RequestContext
+from ktrdr.control.api.middleware import BodyLimits, RequestContext
 from ktrdr.control.api.routers import (
     catalogue,
     data,
@@ -25,6 +25,7 @@ from ktrdr.control.db.engine import create_database_engine
 from ktrdr.control.db.migrate import upgrade_to_head
 from ktrdr.core.logging_setup import configure_logging, get_logger
 from ktrdr.core.settings import Settings
+from ktrdr.research.strategies.loader import MAX_STRATEGY_BYTES
 
 API_PREFIX = "/api/v1"
 log = get_logger(__name__)
@@ -59,5 +60,10 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     install_error_handlers(app)
     install_metrics(app)
-    app.add_middleware(RequestContext)
+    limits = BodyLimits(
+        upload=settings.max_upload_bytes,
+        strategy=min(settings.max_upload_bytes, MAX_STRATEGY_BYTES),
+        default=settings.max_request_bytes,
+    )
+    app.add_middleware(RequestContext, limits=limits)
     return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 
+from ktrdr.control.api.errors import AUTH_RESPONSES
 from ktrdr.control.api.services import Services
 from ktrdr.core.auth import check_bearer_token, check_worker_secret
 from ktrdr.core.protocol import WORKER_SECRET_HEADER
@@ -34,3 +36,16 @@ def require_worker_secret(
 
 TokenDep = Depends(require_token)
 WorkerSecretDep = Depends(require_worker_secret)
+
+
+def worker_call(
+    router: APIRouter, method: str, path: str, response_model: type[Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route of the worker protocol: it needs the worker secret and documents 401/403."""
+    return router.api_route(
+        path,
+        methods=[method],
+        dependencies=[WorkerSecretDep],
+        response_model=response_model,
+        responses=AUTH_RESPONSES,
+    )

@@ -34,6 +34,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in (
         (400, "Invalid input; `field` names it"),
         (404, "Not found"),
+        (413, "The request body is larger than its limit"),
         (422, "The request or the document does not validate; `issues` lists each problem"),
         (500, "Internal error; `request_id` finds it in the logs"),
     )

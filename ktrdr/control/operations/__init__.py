@@ -3,13 +3,13 @@
 from ktrdr.control.operations.store import (
     InvalidTransitionError,
     OperationNotFoundError,
-    OperationRecord,
     OperationsStore,
 )
+from ktrdr.core.api_models import Operation
 
 __all__ = [
     "InvalidTransitionError",
+    "Operation",
     "OperationNotFoundError",
-    "OperationRecord",
     "OperationsStore",
 ]

@@ -1,5 +1,8 @@
 """Operations: their persistence and state machine.
 
+The store reads and writes :class:`ktrdr.core.api_models.Operation`, the same model the
+API answers with.
+
     pending --mark_running--> running --finish--> completed | failed | cancelled
        ^                        |  |
        +----revert_to_pending---+  +--fail_or_requeue--> pending (retry) | failed
@@ -13,8 +16,7 @@ of its own beyond the engine and is safe to share between threads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +24,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Row, func, insert, sele
 
 from ktrdr.control.db.engine import for_writes
 from ktrdr.control.db.models import OperationRow, new_operation_id
-from ktrdr.core.api_models import Operation, OperationSummary
+from ktrdr.core.api_models import Operation
 from ktrdr.core.enums import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -51,52 +53,6 @@ class InvalidTransitionError(ConflictError):
     """The operation's current status does not allow the requested action."""
 
 
-@dataclass(frozen=True)
-class OperationRecord:
-    id: str
-    type: OperationType
-    status: OperationStatus
-    strategy_name: str
-    params: dict[str, Any]
-    progress: Progress
-    worker_id: str | None
-    error: str | None
-    result: dict[str, Any] | None
-    attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
-    updated_at: datetime
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
-    def summary(self) -> OperationSummary:
-        """The API's view without the result (lists leave out results, which can be large)."""
-        return OperationSummary(**self._fields())
-
-    def view(self) -> Operation:
-        """The API's view with the result."""
-        return Operation(**self._fields(), result=self.result)
-
-    def _fields(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "status": self.status,
-            "strategy_name": self.strategy_name,
-            "params": dict(self.params),
-            "progress": self.progress,
-            "worker_id": self.worker_id,
-            "error": self.error,
-            "attempts": self.attempts,
-            "created_at": _iso(self.created_at),
-            "started_at": _iso(self.started_at),
-            "completed_at": _iso(self.completed_at),
-        }
-
-
 class OperationsStore:
     """Operations in the database; every method is one short transaction."""
 
@@ -110,7 +66,7 @@ class OperationsStore:
 
     def create(
         self, op_type: str, strategy_name: str, strategy_yaml: str, params: dict[str, Any]
-    ) -> OperationRecord:
+    ) -> Operation:
         """A new pending operation, queued behind every earlier one."""
         op_type = _member(OperationType, op_type, "type")
         if not strategy_name or len(strategy_name) > _MAX_STRATEGY_NAME:
@@ -138,7 +94,7 @@ class OperationsStore:
             )
             return _record(_fetch(conn, op_id))
 
-    def get(self, op_id: str) -> OperationRecord:
+    def get(self, op_id: str) -> Operation:
         with self._engine.connect() as conn:
             return _record(_fetch(conn, op_id))
 
@@ -157,7 +113,7 @@ class OperationsStore:
         op_type: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[OperationRecord], int]:
+    ) -> tuple[list[Operation], int]:
         """One page of operations, newest first, and how many match in all."""
         if status is not None:
             status = _member(OperationStatus, status, "status")
@@ -188,7 +144,7 @@ class OperationsStore:
             rows = conn.execute(page).all()
         return [_record(row) for row in rows], total
 
-    def pending(self, limit: int = 100) -> list[OperationRecord]:
+    def pending(self, limit: int = 100) -> list[Operation]:
         """Pending operations, oldest first (the dispatch order)."""
         query = (
             select(*_RECORD_COLUMNS)
@@ -199,7 +155,7 @@ class OperationsStore:
         with self._engine.connect() as conn:
             return [_record(row) for row in conn.execute(query).all()]
 
-    def running(self) -> list[OperationRecord]:
+    def running(self) -> list[Operation]:
         query = (
             select(*_RECORD_COLUMNS)
             .where(_table.c.status == OperationStatus.RUNNING)
@@ -244,44 +200,29 @@ class OperationsStore:
 
     def revert_to_pending(self, op_id: str, worker_id: str) -> bool:
         """Undo mark_running when the worker never accepted the job; attempts unchanged."""
-        now = self._now()
-        with self._writer.begin() as conn:
-            row = _fetch_or_none(conn, op_id)
-            if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
-                return False
-            progress = _with(_progress_of(row), message="queued")
-            return _won(
-                conn.execute(
-                    update(_table)
-                    .where(*_running_on(op_id, worker_id))
-                    .values(
-                        status=OperationStatus.PENDING,
-                        worker_id=None,
-                        started_at=None,
-                        updated_at=now,
-                        progress=progress,
-                    )
-                )
-            )
+        return self._change_running(
+            op_id,
+            worker_id,
+            lambda row, now: {
+                "status": OperationStatus.PENDING,
+                "worker_id": None,
+                "started_at": None,
+                "progress": _with(_progress_of(row), message="queued"),
+            },
+        )
 
     def update_progress(self, op_id: str, worker_id: str, progress: Progress) -> bool:
         """Record a progress report; False unless the op is running on ``worker_id``.
 
         ``percent`` never goes down (reports can arrive out of order).
         """
-        now = self._now()
-        with self._writer.begin() as conn:
-            row = _fetch_or_none(conn, op_id)
-            if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
-                return False
-            merged = progress.merged_into(_progress_of(row)).model_dump(mode="json")
-            return _won(
-                conn.execute(
-                    update(_table)
-                    .where(*_running_on(op_id, worker_id))
-                    .values(progress=merged, updated_at=now)
-                )
-            )
+        return self._change_running(
+            op_id,
+            worker_id,
+            lambda row, now: {
+                "progress": progress.merged_into(_progress_of(row)).model_dump(mode="json")
+            },
+        )
 
     def finish(
         self,
@@ -294,30 +235,45 @@ class OperationsStore:
         """running on ``worker_id`` -> ``status``; False (no change) for any other state."""
         if status not in TERMINAL_STATUSES:
             raise InvalidInputError(f"finish needs a terminal status, not {status!r}")
+
+        def values(row: Row[Any], now: datetime) -> dict[str, Any]:
+            progress = _with(_progress_of(row), message=status)
+            if status == OperationStatus.COMPLETED:
+                progress["percent"] = 100.0
+            return {
+                "status": status,
+                "result": result,
+                "error": error,
+                "completed_at": now,
+                "progress": progress,
+            }
+
+        return self._change_running(op_id, worker_id, values)
+
+    def _change_running(
+        self,
+        op_id: str,
+        worker_id: str,
+        values: Callable[[Row[Any], datetime], dict[str, Any]],
+    ) -> bool:
+        """One update of an operation running on ``worker_id``; False when it is not.
+
+        The ``WHERE`` repeats the check, so of two concurrent callers exactly one wins.
+        """
         now = self._now()
         with self._writer.begin() as conn:
             row = _fetch_or_none(conn, op_id)
             if row is None or row.status != OperationStatus.RUNNING or row.worker_id != worker_id:
                 return False
-            progress = _with(_progress_of(row), message=status)
-            if status == OperationStatus.COMPLETED:
-                progress["percent"] = 100.0
             return _won(
                 conn.execute(
                     update(_table)
                     .where(*_running_on(op_id, worker_id))
-                    .values(
-                        status=status,
-                        result=result,
-                        error=error,
-                        completed_at=now,
-                        updated_at=now,
-                        progress=progress,
-                    )
+                    .values(updated_at=now, **values(row, now))
                 )
             )
 
-    def cancel(self, op_id: str, reason: str = "cancelled by user") -> OperationRecord:
+    def cancel(self, op_id: str, reason: str = "cancelled by user") -> Operation:
         """pending | running -> cancelled. The worker id is kept so it can be told to stop."""
         now = self._now()
         with self._writer.begin() as conn:
@@ -347,7 +303,7 @@ class OperationsStore:
 
     def fail_or_requeue(
         self, op_id: str, reason: str, max_retries: int, *, worker_id: str | None = None
-    ) -> OperationRecord:
+    ) -> Operation:
         """A running op whose worker was lost: back to pending while retries remain, else failed.
 
         With ``worker_id``, only an op still on that worker is touched (it may have been
@@ -444,8 +400,8 @@ def _fetch(conn: Connection, op_id: str) -> Row[Any]:
     return row
 
 
-def _record(row: Row[Any]) -> OperationRecord:
-    return OperationRecord(
+def _record(row: Row[Any]) -> Operation:
+    return Operation(
         id=row.id,
         type=OperationType(row.type),
         status=OperationStatus(row.status),
@@ -468,7 +424,3 @@ def _check_worker_id(worker_id: str) -> None:
         raise InvalidInputError(
             f"worker id must be 1-{_MAX_WORKER_ID} characters", field="worker_id"
         )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -14,12 +14,13 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from ktrdr.core.errors import KtrdrError
 from ktrdr.infra.sandbox.slots import COMPOSE_FILE, ENV_FILE, project_name
 
 PROBE_TIMEOUT_S = 20.0
 
 
-class DockerUnavailableError(Exception):
+class DockerUnavailableError(KtrdrError):
     """docker, its daemon or its compose plugin is missing; the message is one line."""
 
 

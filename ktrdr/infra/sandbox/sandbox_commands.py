@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ktrdr.cli.errors import UsageError
 from ktrdr.infra.sandbox import slots
 from ktrdr.infra.sandbox.docker import DockerUnavailableError, require_docker, run_compose
 from ktrdr.infra.sandbox.ports import MAX_SLOT, MIN_SLOT
@@ -34,27 +34,27 @@ ROOT_OPTION = typer.Option(
 SLOT_ARGUMENT = typer.Argument(..., min=MIN_SLOT, max=MAX_SLOT, help="Slot number (1..9).")
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"kinfra: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _root(root: Path | None) -> Path:
     return (root or slots.default_root()).expanduser().resolve()
 
 
 def _require(root: Path | None, slot: int) -> Sandbox:
-    try:
-        return slots.require(_root(root), slot)
-    except SandboxError as error:
-        _fail(str(error))
+    return slots.require(_root(root), slot)
 
 
 def _docker() -> str:
-    try:
-        return require_docker()
-    except DockerUnavailableError as error:
-        _fail(str(error))
+    return require_docker()
+
+
+def _compose(root: Path | None, slot: int, command: str, *options: str) -> Sandbox:
+    """``docker compose COMMAND`` for the slot's sandbox; SandboxError when it fails."""
+    sandbox = _require(root, slot)
+    result = run_compose(_docker(), slot, sandbox.directory, command, *options)
+    if result.returncode != 0:
+        raise SandboxError(
+            f"docker compose {command} failed for slot {slot} (exit {result.returncode})"
+        )
+    return sandbox
 
 
 def _describe(sandbox: Sandbox) -> list[str]:
@@ -92,10 +92,7 @@ def create(
     worker_image: str = typer.Option(slots.DEFAULT_WORKER_IMAGE, help="KTRDR_WORKER_IMAGE."),
 ) -> None:
     """Take a slot and write its compose file, .env.sandbox and data / models folders."""
-    try:
-        sandbox = slots.create(_root(root), slot, backend_image, worker_image)
-    except SandboxError as error:
-        _fail(str(error))
+    sandbox = slots.create(_root(root), slot, backend_image, worker_image)
     typer.echo(f"created sandbox slot {sandbox.slot} ({sandbox.project}) in {sandbox.directory}")
     for line in _describe(sandbox):
         typer.echo(line)
@@ -187,11 +184,7 @@ def up(
     wait: bool = typer.Option(False, "--wait", help="Wait until every service is healthy."),
 ) -> None:
     """docker compose up -d for the sandbox."""
-    sandbox = _require(root, slot)
-    docker = _docker()
-    result = run_compose(docker, slot, sandbox.directory, "up", "-d", *(["--wait"] if wait else []))
-    if result.returncode != 0:
-        _fail(f"docker compose up failed for slot {slot} (exit {result.returncode})")
+    sandbox = _compose(root, slot, "up", "-d", *(["--wait"] if wait else []))
     typer.echo(f"sandbox slot {slot} is up ({sandbox.project})")
     for line in _describe(sandbox):
         typer.echo(line)
@@ -201,11 +194,7 @@ def up(
 @app.command()
 def down(slot: int = SLOT_ARGUMENT, root: Path = ROOT_OPTION) -> None:
     """docker compose down for the sandbox (its database volume is kept)."""
-    sandbox = _require(root, slot)
-    docker = _docker()
-    result = run_compose(docker, slot, sandbox.directory, "down")
-    if result.returncode != 0:
-        _fail(f"docker compose down failed for slot {slot} (exit {result.returncode})")
+    sandbox = _compose(root, slot, "down")
     typer.echo(f"sandbox slot {slot} is down ({sandbox.project})")
 
 
@@ -219,12 +208,11 @@ def destroy(
     base = _root(root)
     sandbox = slots.load(base, slot)
     if sandbox is None:
-        _fail(f"no sandbox in slot {slot} under {base}")
+        raise SandboxError(f"no sandbox in slot {slot} under {base}")
     if not yes:
-        _fail(
+        raise UsageError(
             f"destroy removes {sandbox.directory} with its data and models; "
-            f"add --yes: kinfra sandbox destroy {slot} --yes",
-            code=2,
+            f"add --yes: kinfra sandbox destroy {slot} --yes"
         )
     if sandbox.complete:
         cleanup = f"docker compose --project-name {sandbox.project} down --volumes"
@@ -247,5 +235,5 @@ def destroy(
     try:
         slots.remove(sandbox)
     except OSError as error:
-        _fail(f"cannot remove {sandbox.directory}: {error}")
+        raise SandboxError(f"cannot remove {sandbox.directory}: {error}") from error
     typer.echo(f"sandbox slot {slot} destroyed ({sandbox.directory} removed)")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ktrdr.core.errors import ConflictError
 from ktrdr.infra.sandbox.ports import SLOTS, SlotPorts, check_slot, ports
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -41,7 +42,7 @@ _PLACEHOLDER = re.compile(r"\$\{(SANDBOX_[A-Z0-9_]+)\}")
 _PLAIN_ENV_VALUE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]*$")
 
 
-class SandboxError(Exception):
+class SandboxError(ConflictError):
     """A sandbox operation that cannot go on; the message is one line for the user."""
 
 

@@ -10,10 +10,13 @@ from pydantic import ValidationError
 
 from ktrdr.core.errors import InvalidDocumentError, Issue, NotFoundError
 from ktrdr.core.names import validate_identifier
+from ktrdr.research.strategies.bounded_yaml import YamlLimitError, load_bounded
 from ktrdr.research.strategies.references import check_references
 from ktrdr.research.strategies.schema import StrategyConfig
 
 MAX_STRATEGY_BYTES = 256 * 1024
+# An issue quotes at most this much of a message (values in it can be huge).
+MAX_ISSUE_CHARS = 300
 # A problem in a strategy: ``path`` is the dotted YAML path ("" for the whole document).
 StrategyIssue = Issue
 
@@ -67,7 +70,13 @@ def validate_strategy_data(data: Any) -> tuple[StrategyConfig | None, list[Strat
     except ValidationError as error:
         issues = _pydantic_issues(error)
     issues += [StrategyIssue(path, message) for path, message in check_references(data)]
-    return (None if issues else config), issues
+    return (None if issues else config), [_short(issue) for issue in issues]
+
+
+def _short(issue: Issue) -> Issue:
+    if len(issue.message) <= MAX_ISSUE_CHARS:
+        return issue
+    return Issue(issue.path[:200], issue.message[: MAX_ISSUE_CHARS - 3] + "...")
 
 
 def validate_strategy_text(text: str) -> tuple[StrategyConfig | None, list[StrategyIssue]]:
@@ -75,7 +84,9 @@ def validate_strategy_text(text: str) -> tuple[StrategyConfig | None, list[Strat
     if len(text.encode()) > MAX_STRATEGY_BYTES:
         return None, [StrategyIssue("", f"strategy is larger than {MAX_STRATEGY_BYTES} bytes")]
     try:
-        data = yaml.safe_load(text)
+        data = load_bounded(text)
+    except YamlLimitError as error:
+        return None, [StrategyIssue("", f"strategy YAML too large: {error}")]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -7,12 +7,20 @@ Cross-references (fuzzy sets -> indicators, nn_inputs -> fuzzy sets) are checked
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ktrdr.core.names import validate_identifier, validate_symbol
 from ktrdr.core.timeframes import validate_timeframe
+
+# What keeps one training within a worker's memory: the network's size and its inputs.
+MAX_LAYERS = 8
+MAX_UNITS = 4096
+MAX_WEIGHTS = 20_000_000  # between hidden layers; a float32 each, times Adam's state
+MAX_ITEMS = 100  # indicators, fuzzy sets, network inputs, terms of a set
+MAX_SEED = 2**32 - 1  # what numpy and torch accept
 
 
 class _Strict(BaseModel):
@@ -36,7 +44,7 @@ class MembershipFunction(_Strict):
     """One fuzzy term: ``[a, b, c]`` (triangular) or ``{type, parameters}``."""
 
     type: Literal["triangular", "trapezoidal", "gaussian"]
-    parameters: list[Annotated[float, Field(allow_inf_nan=False)]]
+    parameters: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(max_length=4)
 
     @model_validator(mode="before")
     @classmethod
@@ -63,7 +71,7 @@ class FuzzySetConfig(_Strict):
     """``{indicator: <ref>, <term>: <membership>, ...}`` in YAML."""
 
     indicator: str
-    terms: dict[str, MembershipFunction]
+    terms: dict[str, MembershipFunction] = Field(max_length=MAX_ITEMS)
 
     @model_validator(mode="before")
     @classmethod
@@ -96,7 +104,8 @@ class NNInput(_Strict):
 
     fuzzy_set: str | None = None
     indicator: str | None = None
-    timeframes: list[str] | None = None  # None: every timeframe of training_data
+    # None: every timeframe of training_data
+    timeframes: list[str] | None = Field(default=None, max_length=10)
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> NNInput:
@@ -117,15 +126,20 @@ class NNInput(_Strict):
 
 class ModelConfig(_Strict):
     type: Literal["mlp"] = "mlp"
-    hidden_layers: list[int] = Field(default_factory=lambda: [32, 16])
+    hidden_layers: list[int] = Field(default_factory=lambda: [32, 16], max_length=MAX_LAYERS)
     dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
     activation: Literal["relu", "tanh", "gelu", "leaky_relu"] = "relu"
 
     @field_validator("hidden_layers")
     @classmethod
     def _layers(cls, value: list[int]) -> list[int]:
-        if not value or any(n < 1 or n > 4096 for n in value):
-            raise ValueError("expected one or more layer sizes between 1 and 4096")
+        if not value or any(n < 1 or n > MAX_UNITS for n in value):
+            raise ValueError(f"expected one or more layer sizes between 1 and {MAX_UNITS}")
+        weights = sum(a * b for a, b in itertools.pairwise(value))
+        if weights > MAX_WEIGHTS:
+            raise ValueError(
+                f"{weights} weights between the hidden layers; at most {MAX_WEIGHTS} fit a worker"
+            )
         return value
 
 
@@ -163,17 +177,17 @@ class DataSplitConfig(_Strict):
 class TrainingConfig(_Strict):
     epochs: int = Field(default=50, ge=1, le=10_000)
     batch_size: int = Field(default=64, ge=1, le=65_536)
-    learning_rate: float = Field(default=1e-3, gt=0.0, le=1.0)
-    weight_decay: float = Field(default=0.0, ge=0.0)
+    learning_rate: float = Field(default=1e-3, gt=0.0, le=1.0, allow_inf_nan=False)
+    weight_decay: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
     data_split: DataSplitConfig = Field(default_factory=DataSplitConfig)
-    seed: int = Field(default=42, ge=0)
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
 
 
 class TrainingDataConfig(_Strict):
-    symbols: list[str]
-    timeframes: list[str] = Field(default_factory=lambda: ["1d"])
+    symbols: list[str] = Field(max_length=50)
+    timeframes: list[str] = Field(default_factory=lambda: ["1d"], max_length=10)
     start_date: dt.date | None = None
     end_date: dt.date | None = None
 
@@ -210,11 +224,11 @@ class TrainingDataConfig(_Strict):
 
 class StrategyConfig(_Strict):
     name: str
-    version: str = "1.0"
-    description: str = ""
-    indicators: dict[str, IndicatorConfig]
-    fuzzy_sets: dict[str, FuzzySetConfig] = Field(default_factory=dict)
-    nn_inputs: list[NNInput]
+    version: str = Field(default="1.0", max_length=64)
+    description: str = Field(default="", max_length=2000)
+    indicators: dict[str, IndicatorConfig] = Field(max_length=MAX_ITEMS)
+    fuzzy_sets: dict[str, FuzzySetConfig] = Field(default_factory=dict, max_length=MAX_ITEMS)
+    nn_inputs: list[NNInput] = Field(max_length=MAX_ITEMS)
     model: ModelConfig = Field(default_factory=ModelConfig)
     decisions: DecisionsConfig = Field(default_factory=DecisionsConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

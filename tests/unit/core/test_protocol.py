@@ -91,3 +91,11 @@ def test_a_dispatch_carries_the_params_of_its_type() -> None:
                 "params": {"symbols": ["IBM"]},
             }
         )
+
+
+def test_a_finish_report_carries_a_terminal_status() -> None:
+    from ktrdr.core.protocol import FinishReport
+
+    assert FinishReport(worker_id="w", status="completed").status == "completed"
+    errors = field_errors(FinishReport, {"worker_id": "w", "status": "running"})
+    assert "completed, failed or cancelled, not running" in errors["status"]

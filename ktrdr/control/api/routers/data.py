@@ -25,7 +25,7 @@ def timeframes(services: ServicesDep, symbol: str | None = None) -> list[str]:
     return services.data.timeframes(validate_symbol(symbol) if symbol else None)
 
 
-@router.get("/{symbol}/{timeframe}/range", response_model=DateRange)
+@router.get("/{symbol:path}/{timeframe}/range", response_model=DateRange)
 def date_range(symbol: str, timeframe: str, services: ServicesDep) -> DateRange:
     symbol, timeframe = validate_symbol(symbol), validate_timeframe(timeframe)
     start, end = services.data.date_range(symbol, timeframe)
@@ -37,7 +37,7 @@ def date_range(symbol: str, timeframe: str, services: ServicesDep) -> DateRange:
     )
 
 
-@router.get("/{symbol}/{timeframe}", response_model=Bars)
+@router.get("/{symbol:path}/{timeframe}", response_model=Bars)
 def bars(
     symbol: str,
     timeframe: str,
@@ -58,11 +58,11 @@ def bars(
 
 
 @router.post(
-    "/{symbol}/{timeframe}",
+    "/{symbol:path}/{timeframe}",
     status_code=201,
     dependencies=[TokenDep],
     response_model=SeriesImported,
-    responses={**AUTH_RESPONSES, **CONFLICT_RESPONSE, 413: ERROR_RESPONSES[400]},
+    responses={**AUTH_RESPONSES, **CONFLICT_RESPONSE},
 )
 async def upload(
     symbol: str,

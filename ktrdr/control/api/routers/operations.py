@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
-from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerSecretDep
+from ktrdr.control.api.dependencies import ServicesDep, TokenDep, worker_call
 from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_FINISHED, OPERATIONS_STARTED
 from ktrdr.control.api.services import Services
@@ -94,7 +94,7 @@ def list_operations(
 
 @router.get("/operations/{operation_id}", response_model=Operation)
 def get_operation(operation_id: OperationIdPath, services: ServicesDep) -> Operation:
-    return services.operations.get(operation_id).view()
+    return services.operations.get(operation_id)
 
 
 @router.get(
@@ -129,12 +129,7 @@ def cancel_operation(operation_id: OperationIdPath, services: ServicesDep) -> Op
     return record.summary()
 
 
-@router.post(
-    "/operations/{operation_id}/progress",
-    dependencies=[WorkerSecretDep],
-    response_model=Accepted,
-    responses=_WRITE,
-)
+@worker_call(router, "POST", "/operations/{operation_id}/progress", Accepted)
 def report_progress(
     operation_id: OperationIdPath, report: ProgressReport, services: ServicesDep
 ) -> Accepted:
@@ -142,12 +137,7 @@ def report_progress(
     return Accepted(accepted=accepted)
 
 
-@router.post(
-    "/operations/{operation_id}/finish",
-    dependencies=[WorkerSecretDep],
-    response_model=Accepted,
-    responses=_WRITE,
-)
+@worker_call(router, "POST", "/operations/{operation_id}/finish", Accepted)
 def report_finish(
     operation_id: OperationIdPath, report: FinishReport, services: ServicesDep
 ) -> Accepted:

@@ -83,7 +83,7 @@ def get_one(name: str, services: ServicesDep) -> StrategyDetail:
     status_code=201,
     dependencies=[TokenDep],
     response_model=StrategySummary,
-    responses={**AUTH_RESPONSES, **CONFLICT_RESPONSE, 413: ERROR_RESPONSES[400]},
+    responses={**AUTH_RESPONSES, **CONFLICT_RESPONSE},
 )
 async def upload(
     name: str, request: Request, services: ServicesDep, replace: bool = False

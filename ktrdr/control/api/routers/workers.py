@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ktrdr.control.api.dependencies import ServicesDep, WorkerSecretDep
-from ktrdr.control.api.errors import AUTH_RESPONSES, ERROR_RESPONSES
+from ktrdr.control.api.dependencies import ServicesDep, worker_call
+from ktrdr.control.api.errors import ERROR_RESPONSES
 from ktrdr.core.api_models import HeartbeatAnswer, Worker, WorkerRemoved
 from ktrdr.core.enums import WorkerStatus, WorkerType
 from ktrdr.core.errors import NotFoundError
@@ -16,9 +16,7 @@ def _not_registered(worker_id: str) -> NotFoundError:
     return NotFoundError(f"worker {worker_id[:128]!r} is not registered", field="worker_id")
 
 
-@router.post(
-    "/register", dependencies=[WorkerSecretDep], response_model=Worker, responses=AUTH_RESPONSES
-)
+@worker_call(router, "POST", "/register", Worker)
 def register(registration: WorkerRegistration, services: ServicesDep) -> Worker:
     """Add or refresh a worker; registering again is harmless."""
     info = services.registry.register(registration)
@@ -26,12 +24,7 @@ def register(registration: WorkerRegistration, services: ServicesDep) -> Worker:
     return info.view()
 
 
-@router.post(
-    "/{worker_id}/heartbeat",
-    dependencies=[WorkerSecretDep],
-    response_model=HeartbeatAnswer,
-    responses=AUTH_RESPONSES,
-)
+@worker_call(router, "POST", "/{worker_id}/heartbeat", HeartbeatAnswer)
 def heartbeat(worker_id: str, health: WorkerHealth, services: ServicesDep) -> HeartbeatAnswer:
     """404 tells a worker that the backend forgot it (restart): it registers again."""
     if not services.registry.seen(worker_id, health.status, health.current_operation_id):
@@ -58,12 +51,7 @@ def get_worker(worker_id: str, services: ServicesDep) -> Worker:
     return info.view()
 
 
-@router.delete(
-    "/{worker_id}",
-    dependencies=[WorkerSecretDep],
-    response_model=WorkerRemoved,
-    responses=AUTH_RESPONSES,
-)
+@worker_call(router, "DELETE", "/{worker_id}", WorkerRemoved)
 def deregister(worker_id: str, services: ServicesDep) -> WorkerRemoved:
     if services.registry.remove(worker_id) is None:
         raise _not_registered(worker_id)

@@ -1,10 +1,9 @@
+import numpy as np
+import pandas as pd
 import pytest
 
-pd = pytest.importorskip("pandas")
-np = pytest.importorskip("numpy")
-
-from ktrdr.compute.series import align_to_base, bar_close_times, load_frame, resample_ohlcv  # noqa: E402
-from ktrdr.research.data.store import DataStore  # noqa: E402
+from ktrdr.compute.series import align_to_base, bar_close_times, load_frame, resample_ohlcv
+from ktrdr.research.data.store import DataStore
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,11 @@
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-pd = pytest.importorskip("pandas")
-np = pytest.importorskip("numpy")
-
-from ktrdr.compute.series import derivation_base, load_frame, load_timeframe, resample_ohlcv  # noqa: E402
-from ktrdr.research.data.store import DataStore, SeriesNotFoundError  # noqa: E402
+from ktrdr.compute.series import derivation_base, load_frame, load_timeframe, resample_ohlcv
+from ktrdr.research.data.store import DataStore, SeriesNotFoundError
 
 HEADER = "timestamp,open,high,low,close,volume"
 

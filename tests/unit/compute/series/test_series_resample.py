@@ -1,9 +1,7 @@
-import pytest
+import numpy as np
+import pandas as pd
 
-pd = pytest.importorskip("pandas")
-np = pytest.importorskip("numpy")
-
-from ktrdr.compute.series import OHLCV_COLUMNS, bars_to_frame, resample_ohlcv  # noqa: E402
+from ktrdr.compute.series import OHLCV_COLUMNS, bars_to_frame, resample_ohlcv
 
 
 def frame(rows: list[tuple[str, float, float, float, float, float]]) -> "pd.DataFrame":

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from ktrdr.control.api.app import create_app
 from ktrdr.core.settings import Settings
-from tests.conftest import STRATEGIES_DIR
+from tests.support.paths import STRATEGIES_DIR
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

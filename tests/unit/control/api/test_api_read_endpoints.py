@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 API = "/api/v1"
@@ -47,10 +49,19 @@ def test_data_symbols_range_and_bars(client: TestClient) -> None:
     assert bars["bars"][0]["timestamp"].startswith("2005-01-03")
 
 
+def problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
 def test_unknown_series_and_bad_symbols_are_4xx(client: TestClient) -> None:
-    assert client.get(f"{API}/data/NOPE/1d").status_code == 404
-    assert client.get(f"{API}/data/..%2Fetc/1d").status_code in {400, 404}
-    assert client.get(f"{API}/data/AAPL/1x").status_code == 400
+    assert problem(client.get(f"{API}/data/NOPE/1d"), 404)["code"] == "not_found"
+    # The encoded slash reaches the handler, which refuses the symbol (not the router's 404).
+    traversal = problem(client.get(f"{API}/data/..%2Fetc/1d"), 400)
+    assert traversal["field"] == "symbol"
+    assert "must not contain a path separator" in traversal["detail"]
+    assert problem(client.get(f"{API}/data/..%2Fetc/1d/range"), 400)["field"] == "symbol"
+    assert problem(client.get(f"{API}/data/AAPL/1x"), 400)["field"] == "timeframe"
 
 
 def test_indicator_catalogue(client: TestClient) -> None:
@@ -66,11 +77,17 @@ def test_strategies_list_and_get(client: TestClient) -> None:
     assert listed["rsi_macd_trend"]["valid"] is True
     one = client.get(f"{API}/strategies/rsi_macd_trend").json()
     assert one["config"]["training_data"]["symbols"] == ["AAPL", "MSFT"]
-    assert client.get(f"{API}/strategies/missing").status_code == 404
-    assert client.get(f"{API}/strategies/..%2F..%2Fetc").status_code in {400, 404}
+    assert problem(client.get(f"{API}/strategies/missing"), 404)["field"] == "strategy_name"
+    traversal = problem(client.get(f"{API}/strategies/..%2F..%2Fetc"), 400)
+    assert traversal["detail"].startswith("strategy name '../../etc' must start with a letter")
 
 
 def test_models_list_is_empty_then_unknown_model_404(client: TestClient) -> None:
     assert client.get(f"{API}/models").json() == []
-    assert client.get(f"{API}/models/rsi_macd_trend/1d_v1").status_code == 404
-    assert client.get(f"{API}/models", params={"strategy": "../x"}).status_code == 400
+    assert problem(client.get(f"{API}/models/rsi_macd_trend/1d_v1"), 404)["field"] == "model"
+    assert problem(client.get(f"{API}/models", params={"strategy": "../x"}), 400)["field"] == (
+        "strategy"
+    )
+    # "/models/../1d_v9" as sent by a client that does not normalise the path.
+    upward = problem(client.get(f"{API}/models/%2E%2E/1d_v9"), 400)
+    assert upward["detail"].startswith("invalid model id '../1d_v9'")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from sqlalchemy import Engine, inspect
 from ktrdr.control.db import create_database_engine
 from ktrdr.control.db.migrate import current_revision, head_revision, upgrade_to_head
 from ktrdr.control.db.models import Base, OperationRow
-from tests.support.paths import REPO_ROOT
+from tests.support.together import run_together
 
 
 @pytest.fixture
@@ -102,50 +100,10 @@ def test_concurrent_upgrades_in_threads_all_succeed(db_url: str) -> None:
 
 
 def test_two_processes_upgrading_at_once_both_succeed(db_url: str, tmp_path: Path) -> None:
-    # Both start, then wait for a go file, so that their upgrades really overlap.
-    go = tmp_path / "go"
-    code = (
-        "import pathlib, sys, time\n"
-        "from ktrdr.control.db.migrate import upgrade_to_head\n"
-        f"go = pathlib.Path({str(go)!r})\n"
-        "while not go.exists():\n"
-        "    time.sleep(0.005)\n"
-        f"print(upgrade_to_head({db_url!r}))\n"
-    )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    go.touch()
-    outputs = [proc.communicate(timeout=60) for proc in procs]
-    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, stderr
-        assert stdout.strip() == "0001"
+    results = run_together(f"print(upgrade_to_head({db_url!r}))", 2, tmp_path)
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "0001"
     engine = create_database_engine(db_url)
     assert current_revision(engine) == "0001"
     engine.dispose()
-
-
-def test_migrate_does_not_load_the_compute_stack(db_url: str) -> None:
-    code = (
-        "import sys\n"
-        "import ktrdr.control.db, ktrdr.control.db.migrate\n"
-        f"ktrdr.control.db.migrate.upgrade_to_head({db_url!r})\n"
-        "print(','.join(m for m in ('numpy', 'pandas', 'torch', 'talib', 'sklearn') "
-        "if m in sys.modules))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert result.stdout.strip() == ""

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from ktrdr.control.operations import (
     InvalidTransitionError,
+    Operation,
     OperationNotFoundError,
-    OperationRecord,
     OperationsStore,
 )
 from ktrdr.core.progress import Progress
@@ -18,11 +18,11 @@ from ktrdr.core.progress import Progress
 YAML = "name: demo\nindicators: []\n"
 
 
-def _pending(store: OperationsStore, op_type: str = "training") -> OperationRecord:
+def _pending(store: OperationsStore, op_type: str = "training") -> Operation:
     return store.create(op_type, "demo", YAML, {"symbol": "EURUSD", "timeframe": "1h"})
 
 
-def _running(store: OperationsStore, worker: str = "w1") -> OperationRecord:
+def _running(store: OperationsStore, worker: str = "w1") -> Operation:
     op = _pending(store)
     assert store.mark_running(op.id, worker)
     return store.get(op.id)
