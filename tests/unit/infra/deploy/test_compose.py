@@ -214,7 +214,7 @@ def test_the_rules_catch_mistakes() -> None:
                 "environment": {
                     "KTRDR_API_URL": "http://backend:8000",
                     "KTRDR_WORKER_HOST": "0.0.0.0",
-                    "KTRDR_WORKER_SECRET": "${KTRDR_WORKER_SECRET:-}",
+                    "KTRDR_WORKER_SECRET": "s",
                     "KTRDR_WORKER_PUBLIC_URL": "http://training-worker:5003",
                 },
                 "healthcheck": {
@@ -226,10 +226,17 @@ def test_the_rules_catch_mistakes() -> None:
                 "stop_grace_period": "30s",
                 "restart": "unless-stopped",
             },
+            # An empty secret fails the settings (the process refuses it at start-up).
+            "backtest-worker": {
+                "image": "ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
+                "command": ["python", "-m", "ktrdr.workers", "backtesting"],
+                "environment": {"KTRDR_WORKER_SECRET": "${KTRDR_WORKER_SECRET:-}"},
+            },
         }
     }
     found = "\n".join(compose_problems(bad, REPO_ROOT))
     for expected in [
+        "backtest-worker: its KTRDR_ values fail Settings",
         "backend: a api service on ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
         "training-worker: a training service on ghcr.io/kpiteira/ktrdr-backend:latest",
         "KTRDR_API_PROT is not a ktrdr Settings field",
@@ -242,7 +249,7 @@ def test_the_rules_catch_mistakes() -> None:
         "training-worker: replicas share KTRDR_WORKER_PUBLIC_URL",
         "training-worker: KTRDR_WORKER_PUBLIC_URL port 5003, listens on 5004",
         "KTRDR_WORKER_SECRET differs between services",
-        "training-worker: KTRDR_WORKER_SECRET '${KTRDR_WORKER_SECRET:-}' can be empty",
+        "backtest-worker: KTRDR_WORKER_SECRET '${KTRDR_WORKER_SECRET:-}' can be empty",
         "training-worker: volume home at /var/lib/ktrdr/data, not a folder the image creates",
         "training-worker: volume home is not declared",
         "backend: data folder /var/lib/ktrdr/data is on no volume",
@@ -346,9 +353,10 @@ def test_local_mcp_services_reach_the_local_and_a_configured_remote_backend() ->
     assert preprod["ports"] == ["127.0.0.1:8011:8010"]
     assert "depends_on" not in preprod
     written = service_environment(preprod)
-    remote = {"PREPROD_API_URL": "https://preprod.example:8443", "PREPROD_API_TOKEN": "t"}
+    remote = {"PREPROD_API_URL": "https://preprod.example:8443"}
     assert interpolate(written["KTRDR_API_URL"], remote) == "https://preprod.example:8443"
-    assert interpolate(written["KTRDR_API_TOKEN"], remote) == "t"
+    assert written["KTRDR_API_TOKEN"] is None  # passed through from .env, never empty
+    assert "KTRDR_API_TOKEN" not in service_environment(local)  # the local backend has none
     # What an agent runs to get a stdio session, as the file's header documents it.
     container = f"{compose['name']}-mcp-local-1"
     assert f"docker exec -i {container} python -m ktrdr.mcp" in LOCAL.read_text()
@@ -358,7 +366,7 @@ def test_the_rules_catch_mcp_mistakes() -> None:
     backend = {
         "image": "ghcr.io/kpiteira/ktrdr-backend:latest",
         "command": ["python", "-m", "ktrdr.api"],
-        "environment": {"KTRDR_API_TOKEN": "${KTRDR_API_TOKEN:-}"},
+        "environment": {"KTRDR_API_TOKEN": "${KTRDR_API_TOKEN:-s3cret}"},
     }
     bad = {
         "services": {
@@ -400,7 +408,7 @@ def test_the_rules_catch_mcp_mistakes() -> None:
         "mcp-worker: carries KTRDR_WORKER_SECRET",
         "mcp-worker: publishes a port but KTRDR_MCP_HOST is 127.0.0.1",
         "mcp-worker: KTRDR_API_URL port 9999 but backend listens on 8000",
-        "mcp-worker: KTRDR_API_TOKEN None is not backend's '${KTRDR_API_TOKEN:-}'",
+        "mcp-worker: KTRDR_API_TOKEN None is not backend's '${KTRDR_API_TOKEN:-s3cret}'",
         "mcp-worker: should depend on backend with condition service_healthy",
         "mcp-loop: KTRDR_API_URL http://127.0.0.1:8000 is the container itself",
         "mcp-nowhere: KTRDR_API_URL http://elsewhere:8000 names no backend service",
