@@ -29,7 +29,7 @@ uv:  ## Install uv when it is missing
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 setup: uv  ## Create .venv: locked packages, CPU torch, dev tools
-	@sh deploy/scripts/sync-cpu-torch.sh --extra ml --extra postgres --extra cli
+	@sh deploy/scripts/sync-cpu-torch.sh --extra ml --extra postgres --extra cli --extra mcp
 
 test: setup  ## Run every test
 	$(RUN) pytest -q

@@ -10,19 +10,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ktrdr.core.api_models import (
+    Bars,
+    DateRange,
     Health,
+    IndicatorSpecBody,
+    ModelDetail,
+    ModelSummary,
     Operation,
     OperationPage,
     OperationResults,
     OperationStarted,
     OperationSummary,
     Problem,
+    SeriesSummary,
+    StrategyDetail,
     StrategySummary,
+    StrategyValidation,
     Worker,
 )
 from ktrdr.core.errors import KtrdrError
@@ -103,8 +112,51 @@ class ApiClient:
     def results(self, operation_id: str) -> OperationResults:
         return self._get(OperationResults, "GET", f"/operations/{operation_id}/results")
 
-    def workers(self) -> list[Worker]:
-        return self._get(list[Worker], "GET", "/workers")
+    def workers(self, worker_type: str | None = None) -> list[Worker]:
+        params = _given({"worker_type": worker_type})
+        return self._get(list[Worker], "GET", "/workers", params=params)
+
+    def symbols(self) -> list[SeriesSummary]:
+        return self._get(list[SeriesSummary], "GET", "/data/symbols")
+
+    def timeframes(self, symbol: str | None = None) -> list[str]:
+        return self._get(list[str], "GET", "/data/timeframes", params=_given({"symbol": symbol}))
+
+    def bars(self, symbol: str, timeframe: str, **filters: Any) -> Bars:
+        """Bars of a series; ``start``, ``end`` (ISO-8601) and ``limit`` (the last N) filter."""
+        path = f"/data/{_segment(symbol)}/{_segment(timeframe)}"
+        return self._get(Bars, "GET", path, params=_given(filters))
+
+    def date_range(self, symbol: str, timeframe: str) -> DateRange:
+        path = f"/data/{_segment(symbol)}/{_segment(timeframe)}/range"
+        return self._get(DateRange, "GET", path)
+
+    def indicators(self) -> list[IndicatorSpecBody]:
+        return self._get(list[IndicatorSpecBody], "GET", "/indicators")
+
+    def strategies(self) -> list[StrategySummary]:
+        return self._get(list[StrategySummary], "GET", "/strategies")
+
+    def strategy(self, name: str) -> StrategyDetail:
+        return self._get(StrategyDetail, "GET", f"/strategies/{_segment(name)}")
+
+    def validate_strategy(self, text: str) -> StrategyValidation:
+        return self._get(
+            StrategyValidation,
+            "POST",
+            "/strategies/validate",
+            content=text.encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+
+    def models(self, strategy: str | None = None) -> list[ModelSummary]:
+        params = _given({"strategy": strategy})
+        return self._get(list[ModelSummary], "GET", "/models", params=params)
+
+    def model(self, model_id: str) -> ModelDetail:
+        """One stored model, e.g. ``rsi_macd_trend/1d_v2`` or ``rsi_macd_trend/1d_latest``."""
+        strategy, _, version = model_id.partition("/")
+        return self._get(ModelDetail, "GET", f"/models/{_segment(strategy)}/{_segment(version)}")
 
     def upload_strategy(self, name: str, text: str, replace: bool = True) -> StrategySummary:
         return self._get(
@@ -150,6 +202,11 @@ def _problem(response: httpx.Response) -> Problem:
         return Problem.model_validate_json(response.content)
     except ValidationError:
         return Problem(detail=response.text[:500] or response.reason_phrase, code="http_error")
+
+
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded: a name never adds or climbs path levels."""
+    return quote(value, safe="")
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:

@@ -200,12 +200,27 @@ def check_image(kind: str, ports: dict[str, int], workdir: Path) -> Report:
                 name, ["python", "-c", "from ktrdr.api.main import app; print(app.title)"]
             )
             report.check(app.returncode == 0, "from ktrdr.api.main import app works")
+            libpq = exec_in(
+                name,
+                [
+                    "python",
+                    "-c",
+                    "import psycopg; print(psycopg.pq.__impl__, psycopg.pq.version())",
+                ],
+            )
+            report.check(
+                libpq.returncode == 0 and libpq.stdout.startswith("python"),
+                f"psycopg runs on Debian's libpq5 ({libpq.stdout.strip() or libpq.stderr[-100:]})",
+            )
             worker = exec_in(name, ["python", "-m", "ktrdr.workers", "backtesting"])
             report.check(
                 worker.returncode == 3 and WORKER_MESSAGE in worker.stderr,
                 f"a worker on the backend image exits {worker.returncode}: "
                 f"{worker.stderr.strip()[:100]}",
             )
+        if kind in ("backend", "dev"):
+            mcp = exec_in(name, ["python", "-c", "import ktrdr.mcp.entry"])
+            report.check(mcp.returncode == 0, "the MCP server imports (mcp extra installed)")
         if kind == "worker-gpu":
             stack = cuda_stack_bytes(name)
             report.facts["cuda_stack"] = stack

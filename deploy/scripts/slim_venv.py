@@ -3,9 +3,11 @@ debug symbols of its shared libraries.
 
     python deploy/scripts/slim_venv.py /app/.venv
 
-Removed: packages' own test suites (directories named ``tests``), C/Cython sources
-shipped next to compiled modules, torch's C++ headers, C++ test binaries, CMake files
-and static libraries. Kept: every importable module and shared library (stripped with
+Removed: packages' own test suites (directories named ``tests``) and test harnesses
+(``sqlalchemy.testing``, ``alembic.testing``), SQLAlchemy's dialects for databases ktrdr
+does not run on (MySQL, Oracle, SQL Server: it runs on SQLite or PostgreSQL), C/Cython
+sources shipped next to compiled modules, torch's C++ headers, C++ test binaries, CMake
+files and static libraries. Kept: every importable module and shared library (stripped with
 ``strip --strip-unneeded`` when binutils is present) and ``torch_shm_manager``. The image
 checks train and predict with the result. Prints what it saved.
 """
@@ -21,6 +23,15 @@ SOURCE_SUFFIXES = {".c", ".cpp", ".h", ".pyx", ".pxd", ".pxi"}
 TORCH_DIRS = ("include", "test", "share/cmake")
 TORCH_FILES = ("lib/libtorchbind_test.so", "lib/libjitbackend_test.so")
 KEEP_BINARIES = {"torch_shm_manager"}  # tensor sharing between processes
+# Imported only by those packages' own test suites, and by code for other databases
+# (alembic names them under TYPE_CHECKING only).
+UNUSED_PACKAGE_DIRS = (
+    "sqlalchemy/testing",
+    "alembic/testing",
+    "sqlalchemy/dialects/mysql",
+    "sqlalchemy/dialects/oracle",
+    "sqlalchemy/dialects/mssql",
+)
 
 
 def _size(path: Path) -> int:
@@ -31,6 +42,7 @@ def _size(path: Path) -> int:
 
 def _targets(site_packages: Path) -> list[Path]:
     targets = [p for p in site_packages.rglob("tests") if p.is_dir()]
+    targets += [site_packages / d for d in UNUSED_PACKAGE_DIRS if (site_packages / d).is_dir()]
     targets += [
         p
         for p in site_packages.rglob("*")

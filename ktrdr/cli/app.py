@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ktrdr.cli import (
     data_commands,
+    mcp_command,
     model_commands,
     ops_commands,
     research_commands,
@@ -26,6 +27,7 @@ app.command()(ops_commands.workers)
 app.command()(stack_commands.up)
 app.command()(stack_commands.down)
 app.command()(stack_commands.serve)
+app.command()(mcp_command.mcp)
 
 
 @app.callback()

@@ -17,6 +17,7 @@ from ktrdr.core.enums import WorkerType
 
 BACKEND_MODULE = "ktrdr.api"
 WORKER_MODULE = "ktrdr.workers"
+MCP_MODULE = "ktrdr.mcp"
 
 
 def backend_command() -> list[str]:
@@ -25,6 +26,10 @@ def backend_command() -> list[str]:
 
 def worker_command(worker_type: WorkerType) -> list[str]:
     return [sys.executable, "-m", WORKER_MODULE, WorkerType(worker_type).value]
+
+
+def mcp_command(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", MCP_MODULE, *arguments]
 
 
 def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

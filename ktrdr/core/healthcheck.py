@@ -1,9 +1,9 @@
-"""Container health probe: ``python -m ktrdr.core.healthcheck [api|worker|auto]``.
+"""Container health probe: ``python -m ktrdr.core.healthcheck [api|worker|mcp|auto]``.
 
-It reads the port from the same settings (``KTRDR_API_PORT`` / ``KTRDR_WORKER_PORT``)
-that the process it probes listens on, so image and compose cannot disagree. ``auto``
-(the default, for the dev image that runs either role) probes the worker when
-``KTRDR_WORKER_PORT`` is set and the API otherwise.
+It reads the port from the same settings (``KTRDR_API_PORT`` / ``KTRDR_WORKER_PORT`` /
+``KTRDR_MCP_PORT``) that the process it probes listens on, so image and compose cannot
+disagree. ``auto`` (the default, for the dev image that runs either role) probes the
+worker when ``KTRDR_WORKER_PORT`` is set and the API otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from ktrdr.core.settings import get_settings
 
 # Without KTRDR_WORKER_PORT the worker-cpu image runs a backtest worker on its default port.
 DEFAULT_WORKER_TYPE = WorkerType.BACKTESTING
+# The MCP server's liveness route (no token needed), next to its /mcp endpoint.
+MCP_HEALTH_PATH = "/healthz"
 
 
 def probe_url(role: str) -> str:
@@ -26,7 +28,9 @@ def probe_url(role: str) -> str:
         return f"http://127.0.0.1:{settings.api_port}/api/v1/health"
     if role == "worker":
         return f"http://127.0.0.1:{settings.worker_port_for(DEFAULT_WORKER_TYPE)}/health"
-    raise SystemExit(f"usage: python -m ktrdr.core.healthcheck api|worker (got {role!r})")
+    if role == "mcp":
+        return f"http://127.0.0.1:{settings.mcp_port}{MCP_HEALTH_PATH}"
+    raise SystemExit(f"usage: python -m ktrdr.core.healthcheck api|worker|mcp (got {role!r})")
 
 
 def main(argv: list[str]) -> int:

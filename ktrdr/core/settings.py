@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ktrdr.core.enums import WorkerType
 
 DEFAULT_API_PORT = 8000
+DEFAULT_MCP_PORT = 8010
 DEFAULT_WORKER_PORTS: dict[WorkerType, int] = {
     WorkerType.BACKTESTING: 5003,
     WorkerType.TRAINING: 5004,
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
     # The leader lease's term: a backend that stopped without handing it back is
     # replaced as the one that dispatches and supervises after this long.
     leader_lease_s: float = Field(default=15.0, ge=1.0, le=600.0)
+
+    # MCP server (python -m ktrdr.mcp --transport http); stdio needs neither.
+    mcp_host: str = "127.0.0.1"
+    mcp_port: int = Field(default=DEFAULT_MCP_PORT, ge=1, le=65535)
 
     # Worker process.
     worker_host: str = "127.0.0.1"

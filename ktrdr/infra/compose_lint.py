@@ -16,7 +16,11 @@ The rules come from the code they protect, not from copies of it:
 - an image's defaults (``ENV``, ``CMD``, folders it creates for its user) are read from
   its Dockerfile under deploy/docker/;
 - a worker's port and URL follow ``ktrdr.workers.runtime`` (``DEFAULT_WORKER_PORTS``, the URL
-  derived from the hostname on a wildcard host), the probe follows ``ktrdr.core.healthcheck``.
+  derived from the hostname on a wildcard host), the probe follows ``ktrdr.core.healthcheck``;
+- an MCP server (``python -m ktrdr.mcp --transport http``) runs from an image that has the
+  ``mcp`` extra, serves on ``KTRDR_MCP_HOST``/``KTRDR_MCP_PORT``, and reaches either a backend
+  of its own project (with that backend's ``KTRDR_API_TOKEN``) or a remote one named by a
+  variable; it never carries the worker secret.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ DOCKER_DIR = REPO_ROOT / "deploy" / "docker"
 SCHEMA = "vendor.compose-spec"
 API_MODULE = "ktrdr.api"
 WORKER_MODULE = "ktrdr.workers"  # python -m ktrdr.workers backtesting|training
+MCP_MODULE = "ktrdr.mcp"  # python -m ktrdr.mcp --transport http
+WORKER_ROLES = frozenset(WorkerType)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # A stop: KTRDR_WORKER_SHUTDOWN_GRACE_S for the job, then the finish report and the
 # deregistration (up to ~15 s) before Docker's SIGKILL.
 WORKER_STOP_SLACK_S = 20.0
@@ -56,6 +63,8 @@ ALLOWED_IMAGES = {
     "api": {"backend", "dev"},
     "backtesting": {"worker-cpu", "worker-gpu", "dev"},
     "training": {"worker-cpu", "worker-gpu", "dev"},
+    # The worker images lack the mcp extra; the backend and dev images install it.
+    "mcp": {"backend", "dev"},
 }
 
 
@@ -336,7 +345,7 @@ def service_module(service: Mapping[str, Any]) -> tuple[str, list[str]] | None:
 
 
 def service_role(name: str, service: Mapping[str, Any]) -> str | None:
-    """``api``, ``backtesting``, ``training`` for a ktrdr process, else None.
+    """``api``, ``backtesting``, ``training``, ``mcp`` for a ktrdr process, else None.
 
     From the module it runs; for a service whose module cannot be read, from its name.
     """
@@ -344,6 +353,8 @@ def service_role(name: str, service: Mapping[str, Any]) -> str | None:
     module, arguments = target if target else (None, [])
     if module == API_MODULE:
         return "api"
+    if module == MCP_MODULE:
+        return "mcp"
     if module == WORKER_MODULE and arguments and arguments[0] in set(WorkerType):
         return arguments[0]
     if module is None and "worker" in name:
@@ -392,6 +403,8 @@ def serving_port(role: str, settings: Settings) -> int:
     """The port the process listens on (``python -m ktrdr.api`` / a worker's ``serve``)."""
     if role == "api":
         return settings.api_port
+    if role == "mcp":
+        return settings.mcp_port
     return settings.worker_port_for(WorkerType(role))
 
 
@@ -401,6 +414,8 @@ def probe_port(probe_role: str, settings: Settings) -> int:
         probe_role = "worker" if settings.worker_port else "api"
     if probe_role == "api":
         return settings.api_port
+    if probe_role == "mcp":
+        return settings.mcp_port
     return settings.worker_port_for(DEFAULT_WORKER_TYPE)
 
 
@@ -450,10 +465,12 @@ def image_problems(name: str, service: Mapping[str, Any], image: str | None = No
         problems.append(f"{name}: runs {role} but {shown} is no ktrdr image")
     elif kind not in ALLOWED_IMAGES[role]:
         problems.append(f"{name}: a {role} service on {shown} ({kind} image)")
-    if role != "api" and "worker" not in name:
+    if role in WORKER_ROLES and "worker" not in name:
         problems.append(f"{name}: runs the {role} worker; its name should say worker")
     if role == "api" and "worker" in name:
         problems.append(f"{name}: named a worker but runs the API")
+    if role == "mcp" and ("mcp" not in name or "worker" in name):
+        problems.append(f"{name}: runs the MCP server; its name should say mcp")
     named = {"backtesting": "training", "training": "backtest"}.get(role)
     if named and named in name:
         problems.append(f"{name}: named {named} but runs the {role} worker")
@@ -490,7 +507,7 @@ def healthcheck_problems(name: str, service: Mapping[str, Any]) -> list[str]:
     role = service_role(name, service)
     if role is None:
         return []
-    expected = "api" if role == "api" else "worker"
+    expected = role if role in ("api", "mcp") else "worker"
     probe = healthcheck_role(service)
     if probe != expected:
         return [f"{name}: healthcheck should run `python -m ktrdr.core.healthcheck {expected}`"]
@@ -540,7 +557,7 @@ def lifecycle_problems(name: str, service: Mapping[str, Any]) -> list[str]:
     if not service.get("restart") and not (service.get("deploy") or {}).get("restart_policy"):
         problems.append(f"{name}: no restart policy")
     role = service_role(name, service)
-    if role in (None, "api"):
+    if role in (None, "api", "mcp"):  # an MCP server's dependencies: see mcp_problems
         return problems
     depends_on = service.get("depends_on") or {}
     if isinstance(depends_on, list):
@@ -642,7 +659,7 @@ def url_problems(compose: Mapping[str, Any]) -> list[str]:
                 continue
             api_ports.update(dict.fromkeys(network_names(name, service), port))
     for name, (role, service) in ktrdr.items():
-        if role == "api":
+        if role not in WORKER_ROLES:  # the MCP server's URL: see mcp_problems
             continue
         try:
             settings = service_settings(service)
@@ -698,13 +715,14 @@ def secret_problems(compose: Mapping[str, Any]) -> list[str]:
     problems = []
     written = {
         name: service_environment(service).get("KTRDR_WORKER_SECRET")
-        for name, (_, service) in ktrdr_services(compose).items()
+        for name, (role, service) in ktrdr_services(compose).items()
+        if role != "mcp"  # the MCP server is no worker (see mcp_problems)
     }
     if len(set(written.values())) > 1:
         problems.append(f"KTRDR_WORKER_SECRET differs between services: {written}")
     for name, (role, _) in ktrdr_services(compose).items():
-        value = written[name]
-        if role != "api" and value is not None and may_be_empty(value):
+        value = written.get(name)
+        if role in WORKER_ROLES and value is not None and may_be_empty(value):
             problems.append(
                 f"{name}: KTRDR_WORKER_SECRET {value!r} can be empty; use ${{VAR:?message}}"
             )
@@ -718,12 +736,14 @@ def volume_problems(compose: Mapping[str, Any]) -> list[str]:
     problems = []
     declared = set(compose.get("volumes") or {})
     shared: dict[str, dict[str, str]] = {"data": {}, "models": {}}
-    for name, (_, service) in ktrdr_services(compose).items():
+    for name, (role, service) in ktrdr_services(compose).items():
         try:
             settings = service_settings(service)
         except ValueError:
             continue
-        for what, path in (("data", settings.data_path), ("models", settings.models_path)):
+        # The MCP server reads everything through the API: no data or models folder.
+        folders = {"data": settings.data_path, "models": settings.models_path}
+        for what, path in folders.items() if role != "mcp" else ():
             mount = mount_of(service, path)
             if mount is None:
                 problems.append(f"{name}: {what} folder {path} is on no volume")
@@ -744,6 +764,100 @@ def volume_problems(compose: Mapping[str, Any]) -> list[str]:
         for mount in mounts(service):
             if mount.kind == "volume" and mount.source not in declared:
                 problems.append(f"{name}: volume {mount.source} is not declared")
+    return problems
+
+
+def option_value(arguments: list[str], option: str) -> str | None:
+    """The value of ``--option value`` or ``--option=value`` in a command's arguments."""
+    for index, argument in enumerate(arguments):
+        if argument == option and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if argument.startswith(f"{option}="):
+            return argument.partition("=")[2]
+    return None
+
+
+def dependency_condition(service: Mapping[str, Any], dependency: str) -> str | None:
+    """The ``depends_on`` condition on ``dependency`` (list form: service_started)."""
+    depends_on = service.get("depends_on") or {}
+    if dependency not in depends_on:
+        return None
+    if isinstance(depends_on, list):
+        return "service_started"
+    return (depends_on[dependency] or {}).get("condition", "service_started")
+
+
+def mcp_problems(compose: Mapping[str, Any]) -> list[str]:
+    """Each MCP server serves HTTP where it is probed and published, and reaches its backend.
+
+    - its main process serves streamable HTTP (``--transport http``): a stdio server as a
+      container's command reads EOF and exits; agents get stdio with ``docker exec -i``;
+      host and port come from KTRDR_MCP_HOST / KTRDR_MCP_PORT (what the probe reads), a
+      wildcard host when it publishes a port;
+    - KTRDR_API_URL names a backend service of the project at the port it listens on (the
+      server then waits for it to be healthy and passes on its KTRDR_API_TOKEN), or a
+      remote backend given by a variable, never loopback (that is the container itself);
+    - it does not carry KTRDR_WORKER_SECRET: it only needs the API token.
+    """
+    problems = []
+    ktrdr = ktrdr_services(compose)
+    backends = {
+        network_name: (name, service)
+        for name, (role, service) in ktrdr.items()
+        if role == "api"
+        for network_name in network_names(name, service)
+    }
+    for name, (role, service) in ktrdr.items():
+        if role != "mcp":
+            continue
+        module = service_module(service)
+        arguments = module[1] if module else []
+        if option_value(arguments, "--transport") != "http":
+            problems.append(f"{name}: should serve `--transport http` (stdio is for docker exec)")
+        for option in ("--host", "--port"):
+            if option_value(arguments, option) is not None:
+                problems.append(f"{name}: {option} on the command line; set KTRDR_MCP_ ones")
+        environment = service_environment(service)
+        if "KTRDR_WORKER_SECRET" in environment:
+            problems.append(f"{name}: carries KTRDR_WORKER_SECRET; an MCP server needs none")
+        try:
+            settings = service_settings(service)
+        except ValueError:
+            continue  # reported by settings_problems
+        if published_targets(service) and settings.mcp_host not in WILDCARD_HOSTS:
+            problems.append(
+                f"{name}: publishes a port but KTRDR_MCP_HOST is {settings.mcp_host}; "
+                "it must listen on 0.0.0.0 to be reached through it"
+            )
+        written_url = environment.get("KTRDR_API_URL")
+        api = urlsplit(settings.api_url)
+        if written_url is None:
+            problems.append(f"{name}: no KTRDR_API_URL (the default is this container itself)")
+        elif api.hostname in backends:
+            backend_name, backend = backends[api.hostname]
+            backend_port = serving_port("api", service_settings(backend))
+            if (api.port or 80) != backend_port:
+                problems.append(
+                    f"{name}: KTRDR_API_URL port {api.port} but {backend_name} listens on "
+                    f"{backend_port}"
+                )
+            token = service_environment(backend).get("KTRDR_API_TOKEN")
+            if environment.get("KTRDR_API_TOKEN") != token:
+                problems.append(
+                    f"{name}: KTRDR_API_TOKEN {environment.get('KTRDR_API_TOKEN')!r} is not "
+                    f"{backend_name}'s {token!r}"
+                )
+            if dependency_condition(service, backend_name) != "service_healthy":
+                problems.append(
+                    f"{name}: should depend on {backend_name} with condition service_healthy"
+                )
+        elif "$" not in written_url:
+            problems.append(
+                f"{name}: KTRDR_API_URL {written_url} names no backend service; a remote "
+                "backend comes from a variable (${VAR:-default})"
+            )
+        elif api.hostname in LOOPBACK_HOSTS:
+            problems.append(f"{name}: KTRDR_API_URL {settings.api_url} is the container itself")
     return problems
 
 
@@ -837,6 +951,7 @@ def compose_problems(compose: Mapping[str, Any], base_dir: Path | None = None) -
         for problem in service_problems(name, service)
     ]
     problems += url_problems(compose)
+    problems += mcp_problems(compose)
     problems += secret_problems(compose)
     problems += volume_problems(compose)
     problems += reference_problems(compose)

@@ -220,6 +220,36 @@ def guarded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.stop_all()
 
 
+@covers("KTRDR_MCP_HOST", "KTRDR_MCP_PORT")
+def test_the_mcp_server_listens_where_told_and_its_probe_follows(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(KTRDR_MCP_HOST="127.0.0.1", KTRDR_MCP_PORT=str(port))
+    log = (tmp_path / "mcp.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ktrdr.mcp", "--transport", "http"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
+            except httpx.HTTPError:
+                return process.poll() is not None
+
+        wait_for(up, timeout_s=30, interval_s=0.2)
+        assert process.poll() is None, (tmp_path / "mcp.log").read_text()
+        probe = [sys.executable, "-m", "ktrdr.core.healthcheck", "mcp"]
+        assert subprocess.run(probe, env=env, timeout=30).returncode == 0
+        elsewhere = clean_env(KTRDR_MCP_PORT=str(free_port()))
+        assert subprocess.run(probe, env=elsewhere, capture_output=True, timeout=30).returncode == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=40)
+
+
 @covers("KTRDR_API_URL", "KTRDR_API_TOKEN")
 def test_the_cli_reaches_the_configured_backend_with_its_token(
     guarded_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

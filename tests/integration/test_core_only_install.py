@@ -192,3 +192,15 @@ def test_local_training_without_the_ml_stack_says_what_to_install(cli_venv: Path
     )
     assert result.returncode == 2
     assert "uv sync --extra ml" in result.stderr
+
+
+def test_the_mcp_server_without_the_mcp_extra_says_what_to_install(core_venv: Path) -> None:
+    result = subprocess.run(
+        [core_venv / "bin" / "python", "-m", "ktrdr.mcp"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "uv sync --extra mcp" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

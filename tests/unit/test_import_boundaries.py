@@ -37,6 +37,8 @@ TORCH_FREE = [
     "ktrdr.client",
     "ktrdr.cli.app",
     "ktrdr.infra.sandbox.app",
+    "ktrdr.mcp.server",
+    "ktrdr.mcp.entry",
 ]
 # The seed's model modules: numpy is fine, torch only once weights are touched.
 TORCH_LAZY = [

@@ -61,6 +61,8 @@ def _describe(sandbox: Sandbox) -> list[str]:
     p = sandbox.ports
     return [
         f"  API         http://127.0.0.1:{p.api}/api/v1   docs http://127.0.0.1:{p.api}/api/v1/docs",
+        f"  MCP         http://127.0.0.1:{p.mcp}/mcp   stdio: docker exec -i "
+        f"{sandbox.project}-mcp-1 python -m ktrdr.mcp",
         f"  PostgreSQL  127.0.0.1:{p.db}   (user ktrdr, password ktrdr, database ktrdr)",
         f"  Prometheus  http://127.0.0.1:{p.prometheus}",
         f"  backtest    http://127.0.0.1:{p.backtest_worker}/health",
@@ -113,13 +115,14 @@ def list_(
         return
     typer.echo(f"sandboxes under {base} (compose projects {slots.PROJECT_PREFIX}<slot>)")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for column in ("slot", "api", "db", "prometheus", "backtest", "training", "state"):
+    for column in ("slot", "api", "mcp", "db", "prometheus", "backtest", "training", "state"):
         table.add_column(column, overflow="fold")
     for sandbox in found:
         p = sandbox.ports
         table.add_row(
             str(sandbox.slot),
             str(p.api),
+            str(p.mcp),
             str(p.db),
             str(p.prometheus),
             str(p.backtest_worker),

@@ -118,6 +118,7 @@ def compose_values(slot: int, directory: Path, user: str | None = None) -> dict[
         "SANDBOX_DATA_DIR": _compose_string(str(directory / "data")),
         "SANDBOX_MODELS_DIR": _compose_string(str(directory / "models")),
         "SANDBOX_API_PORT": str(slot_ports.api),
+        "SANDBOX_MCP_PORT": str(slot_ports.mcp),
         "SANDBOX_DB_PORT": str(slot_ports.db),
         "SANDBOX_PROMETHEUS_PORT": str(slot_ports.prometheus),
         "SANDBOX_BACKTEST_WORKER_PORT": str(slot_ports.backtest_worker),
@@ -143,6 +144,7 @@ def render_env(
         "KTRDR_SANDBOX_DATA_DIR": str(directory / "data"),
         "KTRDR_SANDBOX_MODELS_DIR": str(directory / "models"),
         "KTRDR_SANDBOX_API_PORT": str(slot_ports.api),
+        "KTRDR_SANDBOX_MCP_PORT": str(slot_ports.mcp),
         "KTRDR_SANDBOX_DB_PORT": str(slot_ports.db),
         "KTRDR_SANDBOX_PROMETHEUS_PORT": str(slot_ports.prometheus),
         "KTRDR_SANDBOX_BACKTEST_WORKER_PORT": str(slot_ports.backtest_worker),
@@ -164,6 +166,8 @@ def render_env(
         *(f"{key}={_env_value(value)}" for key, value in entries.items()),
         "",
         f"# The ktrdr CLI against this sandbox: KTRDR_API_URL=http://127.0.0.1:{slot_ports.api}",
+        f"# Its MCP server: http://127.0.0.1:{slot_ports.mcp}/mcp, or over stdio:",
+        f"#   docker exec -i {project}-mcp-1 python -m ktrdr.mcp",
     ]
     return "\n".join(lines) + "\n"
 

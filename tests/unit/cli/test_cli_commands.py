@@ -77,3 +77,9 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("ktrdr ")
+
+
+def test_mcp_refuses_an_unknown_transport() -> None:
+    result = runner.invoke(app, ["mcp", "--transport", "carrier-pigeon"])
+    assert result.exit_code == 1
+    assert "--transport must be one of stdio, http" in result.output

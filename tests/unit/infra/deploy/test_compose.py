@@ -192,7 +192,8 @@ def test_referenced_paths_and_scrape_targets(folder: str) -> None:
 @pytest.mark.parametrize("folder", PROJECTS)
 def test_every_ktrdr_project_has_a_backend_and_both_worker_types(folder: str) -> None:
     roles = {role for role, _ in ktrdr_services(project(folder)).values()}
-    assert roles in (set(), {"api", "backtesting", "training"})
+    stack = {"api", "backtesting", "training"}
+    assert roles in (set(), stack, stack | {"mcp"})
 
 
 def test_the_rules_catch_mistakes() -> None:
@@ -213,7 +214,7 @@ def test_the_rules_catch_mistakes() -> None:
                 "environment": {
                     "KTRDR_API_URL": "http://backend:8000",
                     "KTRDR_WORKER_HOST": "0.0.0.0",
-                    "KTRDR_WORKER_SECRET": "${KTRDR_WORKER_SECRET:-}",
+                    "KTRDR_WORKER_SECRET": "s",
                     "KTRDR_WORKER_PUBLIC_URL": "http://training-worker:5003",
                 },
                 "healthcheck": {
@@ -225,10 +226,17 @@ def test_the_rules_catch_mistakes() -> None:
                 "stop_grace_period": "30s",
                 "restart": "unless-stopped",
             },
+            # An empty secret fails the settings (the process refuses it at start-up).
+            "backtest-worker": {
+                "image": "ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
+                "command": ["python", "-m", "ktrdr.workers", "backtesting"],
+                "environment": {"KTRDR_WORKER_SECRET": "${KTRDR_WORKER_SECRET:-}"},
+            },
         }
     }
     found = "\n".join(compose_problems(bad, REPO_ROOT))
     for expected in [
+        "backtest-worker: its KTRDR_ values fail Settings",
         "backend: a api service on ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
         "training-worker: a training service on ghcr.io/kpiteira/ktrdr-backend:latest",
         "KTRDR_API_PROT is not a ktrdr Settings field",
@@ -241,7 +249,7 @@ def test_the_rules_catch_mistakes() -> None:
         "training-worker: replicas share KTRDR_WORKER_PUBLIC_URL",
         "training-worker: KTRDR_WORKER_PUBLIC_URL port 5003, listens on 5004",
         "KTRDR_WORKER_SECRET differs between services",
-        "training-worker: KTRDR_WORKER_SECRET '${KTRDR_WORKER_SECRET:-}' can be empty",
+        "backtest-worker: KTRDR_WORKER_SECRET '${KTRDR_WORKER_SECRET:-}' can be empty",
         "training-worker: volume home at /var/lib/ktrdr/data, not a folder the image creates",
         "training-worker: volume home is not declared",
         "backend: data folder /var/lib/ktrdr/data is on no volume",
@@ -268,6 +276,8 @@ def test_local_stack() -> None:
         "backtest-worker-2",
         "training-worker-1",
         "training-worker-2",
+        "mcp-local",
+        "mcp-preprod",
         "postgres",
         "prometheus",
     }
@@ -276,6 +286,8 @@ def test_local_stack() -> None:
         "api",
         "backtesting",
         "backtesting",
+        "mcp",
+        "mcp",
         "training",
         "training",
     ]
@@ -285,7 +297,7 @@ def test_local_stack() -> None:
             "context": "../../..",
             "dockerfile": "deploy/docker/Dockerfile.dev",
         }, name
-        assert "profiles" not in service, name
+        assert service.get("profiles", []) == (["preprod"] if name == "mcp-preprod" else []), name
     backend = every["backend"]
     assert backend["ports"] == ["127.0.0.1:8000:8000"]
     # SQLite by default: the URL Settings itself derives from KTRDR_HOME.
@@ -321,10 +333,92 @@ def test_local_image_mode_lines() -> None:
     assert text.count(IMAGE_MODE) == len(ktrdr)
     for name, (role, service) in ktrdr.items():
         (image,) = commented[name]
-        kind = "backend" if role == "api" else "worker-cpu"
+        kind = "backend" if role in ("api", "mcp") else "worker-cpu"
         assert image == f"{REGISTRY}/ktrdr-{kind}:${{IMAGE_TAG:-latest}}", name
         assert f"    {IMAGE_MODE}\n    # image: {image}\n" in text, name
         assert image_problems(name, service, image=image) == [], name
+
+
+def test_local_mcp_services_reach_the_local_and_a_configured_remote_backend() -> None:
+    compose = load_compose(LOCAL)
+    every = services(compose)
+    local, preprod = every["mcp-local"], every["mcp-preprod"]
+    for service in (local, preprod):
+        assert service["command"] == ["python", "-m", "ktrdr.mcp", "--transport", "http"]
+        assert service_settings(service).mcp_host == "0.0.0.0"
+        assert service_settings(service).mcp_port == 8010
+    assert service_settings(local).api_url == "http://backend:8000"
+    assert local["depends_on"] == {"backend": {"condition": "service_healthy"}}
+    assert local["ports"] == ["127.0.0.1:8010:8010"]
+    assert preprod["ports"] == ["127.0.0.1:8011:8010"]
+    assert "depends_on" not in preprod
+    written = service_environment(preprod)
+    remote = {"PREPROD_API_URL": "https://preprod.example:8443"}
+    assert interpolate(written["KTRDR_API_URL"], remote) == "https://preprod.example:8443"
+    assert written["KTRDR_API_TOKEN"] is None  # passed through from .env, never empty
+    assert "KTRDR_API_TOKEN" not in service_environment(local)  # the local backend has none
+    # What an agent runs to get a stdio session, as the file's header documents it.
+    container = f"{compose['name']}-mcp-local-1"
+    assert f"docker exec -i {container} python -m ktrdr.mcp" in LOCAL.read_text()
+
+
+def test_the_rules_catch_mcp_mistakes() -> None:
+    backend = {
+        "image": "ghcr.io/kpiteira/ktrdr-backend:latest",
+        "command": ["python", "-m", "ktrdr.api"],
+        "environment": {"KTRDR_API_TOKEN": "${KTRDR_API_TOKEN:-s3cret}"},
+    }
+    bad = {
+        "services": {
+            "backend": backend,
+            "mcp-worker": {
+                "image": "ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
+                "command": ["python", "-m", "ktrdr.mcp", "--port", "9000"],
+                "environment": {
+                    "KTRDR_API_URL": "http://backend:9999",
+                    "KTRDR_MCP_HOST": "127.0.0.1",
+                    "KTRDR_WORKER_SECRET": "x",
+                },
+                "ports": ["127.0.0.1:8010:8010"],
+                "healthcheck": {"test": ["CMD", "python", "-m", "ktrdr.core.healthcheck", "api"]},
+            },
+            "mcp-loop": {
+                "image": "ghcr.io/kpiteira/ktrdr-backend:latest",
+                "command": ["python", "-m", "ktrdr.mcp", "--transport", "http"],
+                "environment": {"KTRDR_API_URL": "${REMOTE:-http://127.0.0.1:8000}"},
+            },
+            "mcp-nowhere": {
+                "image": "ghcr.io/kpiteira/ktrdr-backend:latest",
+                "command": ["python", "-m", "ktrdr.mcp", "--transport=http"],
+                "environment": {"KTRDR_API_URL": "http://elsewhere:8000"},
+            },
+            "mcp-unset": {
+                "image": "ghcr.io/kpiteira/ktrdr-backend:latest",
+                "command": ["python", "-m", "ktrdr.mcp", "--transport", "http"],
+            },
+        }
+    }
+    found = "\n".join(compose_problems(bad, REPO_ROOT))
+    for expected in [
+        "mcp-worker: a mcp service on ghcr.io/kpiteira/ktrdr-worker-cpu:latest",
+        "mcp-worker: runs the MCP server; its name should say mcp",
+        "mcp-worker: healthcheck should run `python -m ktrdr.core.healthcheck mcp`",
+        "mcp-worker: should serve `--transport http`",
+        "mcp-worker: --port on the command line",
+        "mcp-worker: carries KTRDR_WORKER_SECRET",
+        "mcp-worker: publishes a port but KTRDR_MCP_HOST is 127.0.0.1",
+        "mcp-worker: KTRDR_API_URL port 9999 but backend listens on 8000",
+        "mcp-worker: KTRDR_API_TOKEN None is not backend's '${KTRDR_API_TOKEN:-s3cret}'",
+        "mcp-worker: should depend on backend with condition service_healthy",
+        "mcp-loop: KTRDR_API_URL http://127.0.0.1:8000 is the container itself",
+        "mcp-nowhere: KTRDR_API_URL http://elsewhere:8000 names no backend service",
+        "mcp-unset: no KTRDR_API_URL",
+    ]:
+        assert expected in found, f"missing: {expected}\n{found}"
+    assert "mcp-nowhere: should serve" not in found  # --transport=http is http too
+    # The MCP server shares neither the worker secret nor the data folders.
+    assert "KTRDR_WORKER_SECRET differs" not in found
+    assert "mcp-loop: data folder" not in found
 
 
 # --- canary -------------------------------------------------------------------------------
@@ -377,6 +471,7 @@ def test_homelab_images_follow_image_tag() -> None:
         "backtest-worker": "worker-cpu",
         "training-worker": "worker-cpu",
         "training-worker-gpu": "worker-gpu",
+        "mcp": "backend",
     }
     gpu = services(homelab())["training-worker-gpu"]
     (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
@@ -386,11 +481,17 @@ def test_homelab_images_follow_image_tag() -> None:
 
 def test_homelab_core_runs_the_backend_on_postgres() -> None:
     every = services(load_compose(HOMELAB_FILES[0]))
-    assert set(every) == {"backend", "postgres"}
+    assert set(every) == {"backend", "postgres", "mcp"}
     assert every["postgres"]["image"] == "postgres:16"
     assert "pg_isready" in " ".join(every["postgres"]["healthcheck"]["test"])
     assert every["backend"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert service_settings(every["backend"]).database_url.startswith("postgresql://ktrdr:")
+    mcp = every["mcp"]
+    assert mcp["command"] == ["python", "-m", "ktrdr.mcp", "--transport", "http"]
+    assert mcp["ports"] == ["${MCP_PORT:-8010}:8010"]
+    # The token the MCP server requires and sends on is the backend's.
+    token = service_environment(every["backend"])["KTRDR_API_TOKEN"]
+    assert service_environment(mcp)["KTRDR_API_TOKEN"] == token
 
 
 def test_homelab_cpu_workers_scale() -> None:

@@ -11,11 +11,12 @@ from ktrdr.infra.sandbox.ports import LOCAL_DEFAULT_PORTS, SLOTS, ports
 
 def test_slot_one_follows_the_documented_scheme() -> None:
     p = ports(1)
-    assert (p.api, p.db, p.prometheus) == (8101, 5501, 9101)
+    assert (p.api, p.mcp, p.db, p.prometheus) == (8101, 8201, 5501, 9101)
     assert p.backtest_workers == (5011, 5012, 5013, 5014)
     assert p.training_workers == (5015, 5016, 5017, 5018)
     assert p.published() == {
         "api": 8101,
+        "mcp": 8201,
         "db": 5501,
         "prometheus": 9101,
         "backtest_worker": 5011,
@@ -27,7 +28,7 @@ def test_slot_one_follows_the_documented_scheme() -> None:
 def test_slot_ports_avoid_the_local_defaults_and_each_other(slot: int) -> None:
     reserved = ports(slot).reserved()
     assert not reserved & LOCAL_DEFAULT_PORTS
-    assert len(reserved) == 3 + 4 + 4  # no two services of a slot share a port
+    assert len(reserved) == 4 + 4 + 4  # no two services of a slot share a port
     assert all(1024 < port < 65536 for port in reserved)
 
 

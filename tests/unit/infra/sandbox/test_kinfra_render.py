@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ktrdr.core.settings import Settings
+from ktrdr.infra.compose_lint import compose_problems
 from ktrdr.infra.sandbox import slots
 from ktrdr.infra.sandbox.ports import LOCAL_DEFAULT_PORTS, ports
 from ktrdr.infra.sandbox.slots import Sandbox
@@ -43,7 +44,7 @@ def test_every_published_port_is_distinct_across_slots_and_from_local_defaults(
         published = published_ports(compose_of(sandbox))
         assert sorted(published) == sorted(ports(slot).published().values())
         everything += published
-    assert len(everything) == len(set(everything)) == 3 * 5
+    assert len(everything) == len(set(everything)) == 3 * 6
     assert not set(everything) & LOCAL_DEFAULT_PORTS
 
 
@@ -82,7 +83,7 @@ def test_project_name_services_and_images(three_slots: dict[int, Sandbox]) -> No
         compose = compose_of(sandbox)
         assert compose["name"] == sandbox.project == f"ktrdr-sandbox-{slot}"
         services = compose["services"]
-        assert set(services) == {*KTRDR_SERVICES, "postgres", "prometheus"}
+        assert set(services) == {*KTRDR_SERVICES, "mcp", "postgres", "prometheus"}
         assert services["backend"]["image"] == BACKEND_IMAGE
         assert services["backend"]["command"] == ["python", "-m", "ktrdr.api"]
         assert services["backtest-worker"]["command"][-2:] == ["ktrdr.workers", "backtesting"]
@@ -195,6 +196,31 @@ def test_env_file_holds_images_folders_slot_and_ports(three_slots: dict[int, San
         assert env["KTRDR_SANDBOX_PROMETHEUS_PORT"] == str(p.prometheus)
         assert env["KTRDR_SANDBOX_BACKTEST_WORKER_PORT"] == str(p.backtest_worker)
         assert env["KTRDR_SANDBOX_TRAINING_WORKER_PORT"] == str(p.training_worker)
+
+
+def test_the_mcp_service_serves_http_on_the_slot_port_against_the_sandbox_backend(
+    three_slots: dict[int, Sandbox],
+) -> None:
+    for slot, sandbox in three_slots.items():
+        mcp = compose_of(sandbox)["services"]["mcp"]
+        assert mcp["image"] == BACKEND_IMAGE  # the backend image has the mcp extra
+        assert mcp["command"] == ["python", "-m", "ktrdr.mcp", "--transport", "http"]
+        assert mcp["environment"]["KTRDR_API_URL"] == "http://backend:8000"
+        assert "KTRDR_WORKER_SECRET" not in mcp["environment"]
+        assert [(p["target"], int(p["published"])) for p in mcp["ports"]] == [
+            (8010, ports(slot).mcp)
+        ]
+        env = slots.read_env_file(sandbox.directory / slots.ENV_FILE)
+        assert env["KTRDR_SANDBOX_MCP_PORT"] == str(ports(slot).mcp)
+        text = (sandbox.directory / slots.ENV_FILE).read_text()
+        assert f"docker exec -i {sandbox.project}-mcp-1 python -m ktrdr.mcp" in text
+
+
+def test_rendered_sandboxes_pass_the_deploy_consistency_rules(
+    three_slots: dict[int, Sandbox],
+) -> None:
+    for sandbox in three_slots.values():
+        assert compose_problems(compose_of(sandbox), sandbox.directory) == []
 
 
 def test_odd_folder_names_stay_literal_for_compose(tmp_path: Path) -> None:
