@@ -91,9 +91,7 @@ def list_operations(
 ) -> OperationPage:
     """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
     records, total = services.operations.list(status, type, limit, offset)
-    return OperationPage(
-        operations=records, total=total, limit=limit, offset=offset
-    )
+    return OperationPage(operations=records, total=total, limit=limit, offset=offset)
 
 
 @router.get("/operations/{operation_id}", response_model=Operation)
