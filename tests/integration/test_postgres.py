@@ -107,7 +107,7 @@ def test_upgrade_creates_the_schema_on_an_empty_database(engine: Engine) -> None
     assert upgrade_to_head(engine) == head_revision()
     assert current_revision(engine) == head_revision()
     inspector = inspect(engine)
-    assert set(inspector.get_table_names()) == {"operations", "alembic_version"}
+    assert set(inspector.get_table_names()) == {"operations", "leases", "alembic_version"}
     indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("operations")}
     assert indexes == {
         "ix_operations_status": ["status"],
@@ -200,11 +200,13 @@ def test_pending_is_first_in_first_out(store: OperationsStore) -> None:
 def test_one_of_eight_concurrent_mark_running_calls_wins(store: OperationsStore) -> None:
     for _ in range(5):
         op = store.create("training", "demo", "name: demo", {})
-        wins = _race(8, lambda i, op_id=op.id: store.mark_running(op_id, f"w{i}"))
-        assert sum(wins) == 1
+        attempts = _race(8, lambda i, op_id=op.id: store.mark_running(op_id, f"w{i}"))
+        won = [attempt for attempt in attempts if attempt is not None]
+        assert len(won) == 1
         running = store.get(op.id)
         assert running.status == "running"
-        assert running.worker_id == f"w{wins.index(True)}"
+        assert running.worker_id == f"w{attempts.index(won[0])}"
+        assert store.attempt_of(op.id) == won[0]
 
 
 def test_one_winner_across_separate_engines(database_url: str, store: OperationsStore) -> None:
@@ -213,8 +215,8 @@ def test_one_winner_across_separate_engines(database_url: str, store: Operations
     stores = [OperationsStore(e) for e in engines]
     try:
         op = store.create("training", "demo", "name: demo", {})
-        wins = _race(8, lambda i: stores[i].mark_running(op.id, f"w{i}"))
-        assert sum(wins) == 1
+        attempts = _race(8, lambda i: stores[i].mark_running(op.id, f"w{i}"))
+        assert sum(attempt is not None for attempt in attempts) == 1
     finally:
         for engine in engines:
             engine.dispose()

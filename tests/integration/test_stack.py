@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from collections.abc import Iterator
@@ -43,14 +44,15 @@ def test_twenty_backtests_queue_on_one_worker_and_all_complete(stack: Stack) -> 
         ]
         for _ in range(20)
     ]
-    statuses = {stack.operation(op_id)["status"] for op_id in op_ids}
-    assert "pending" in statuses  # one worker: the rest wait in the queue
     finals = [stack.wait_status(op_id, "completed", "failed", "cancelled") for op_id in op_ids]
     assert [f["status"] for f in finals] == ["completed"] * 20
     assert {f["worker_id"] for f in finals} == {"backtester"}
     assert all("sharpe_ratio" in f["result"]["metrics"] for f in finals)
     started = [f["started_at"] for f in finals]
     assert started == sorted(started)  # FIFO
+    # One worker: each waited in the queue until the one before it had ended.
+    for before, after in itertools.pairwise(finals):
+        assert before["completed_at"] <= after["started_at"]
 
 
 def test_cancel_pending_and_running_operations(stack: Stack) -> None:

@@ -33,6 +33,7 @@ from ktrdr.research.data.csv_format import (
     parse_ohlcv_csv,
     parse_timestamp,
 )
+from ktrdr.research.data.series_file import DamagedSeriesError, read_window
 
 if TYPE_CHECKING:
     from ktrdr.core.settings import Settings
@@ -273,6 +274,11 @@ class DataStore:
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must not be negative, got {limit}", field="limit")
         path = self.path_for(symbol, timeframe)
+        try:
+            # A window is found by binary search: only its lines are parsed.
+            return read_window(path, _as_utc(start), _as_utc(end), limit)
+        except DamagedSeriesError:
+            pass  # say what is wrong with the file, line by line
         report = parse_ohlcv_csv(path.read_text(encoding="utf-8"))
         if not report.ok:
             raise CsvValidationError(report, validate_symbol(symbol), timeframe)

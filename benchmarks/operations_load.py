@@ -1,0 +1,181 @@
+"""Polling load on a live backend: requests/s and latency while backtests run.
+
+One backend (SQLite), one training worker (to make the model) and two backtest workers,
+as processes on 127.0.0.1; 200 backtests are queued, and a second process polls
+``GET /operations?limit=50`` and ``GET /operations/{id}`` from several threads until
+every backtest has ended (bounded: at most ``--max-seconds`` and ``--max-requests``).
+Prints requests/s, p50/p95/p99 latency per route, failed requests, and whether every
+operation completed exactly once (one completion each, no retry, one finish accepted).
+
+    uv run --no-sync python benchmarks/operations_load.py [--backtests 200] [--threads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.stack import Stack, canary_strategy
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def poll(
+    api_url: str,
+    op_ids: list[str],
+    threads: int,
+    max_seconds: float,
+    max_requests: int,
+    out: Any,
+) -> None:
+    """In its own process: hammer the two read routes until every operation has ended."""
+    latencies: dict[str, list[float]] = {"list": [], "get": []}
+    errors: list[str] = []
+    done = threading.Event()
+    lock = threading.Lock()
+    count = [0]
+    deadline = time.monotonic() + max_seconds
+
+    def loop(index: int) -> None:
+        with httpx.Client(base_url=f"{api_url}/api/v1", timeout=10) as client:
+            turn = index
+            while not done.is_set() and time.monotonic() < deadline:
+                with lock:
+                    if count[0] >= max_requests:
+                        return
+                    count[0] += 1
+                turn += 1
+                kind = "list" if turn % 2 else "get"
+                path = (
+                    "/operations?limit=50"
+                    if kind == "list"
+                    else f"/operations/{op_ids[turn % len(op_ids)]}"
+                )
+                started = time.perf_counter()
+                try:
+                    response = client.get(path)
+                    response.raise_for_status()
+                except httpx.HTTPError as error:
+                    errors.append(f"{kind}: {error}")
+                    continue
+                latencies[kind].append(time.perf_counter() - started)
+
+    def watch() -> None:
+        with httpx.Client(base_url=f"{api_url}/api/v1", timeout=10) as client:
+            while time.monotonic() < deadline:
+                counts = client.get("/health").json()["operations"]
+                if counts["pending"] == 0 and counts["running"] == 0:
+                    break
+                time.sleep(0.5)
+        done.set()
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    watcher = threading.Thread(target=watch)
+    for thread in [*workers, watcher]:
+        thread.start()
+    for thread in [*workers, watcher]:
+        thread.join()
+    elapsed = time.monotonic() - started
+    out.put({"latencies": latencies, "errors": errors, "elapsed": elapsed})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backtests", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=300)
+    parser.add_argument("--max-requests", type=int, default=200_000)
+    args = parser.parse_args()
+
+    stack = Stack(
+        home=Path(tempfile.mkdtemp(prefix="ktrdr-load-")),
+        env_overrides={"KTRDR_LOG_LEVEL": "WARNING", "KTRDR_TORCH_THREADS": "1"},
+    )
+    stack.start_backend()
+    try:
+        stack.start_worker("trainer", "training")
+        stack.wait_for_workers(training=1)
+        stack.put_strategy("canary_smoke", canary_strategy())
+        trained = stack.post("/trainings/start", {"strategy_name": "canary_smoke"})
+        model = stack.wait_status(trained["operation_id"], "completed", "failed")["result"]
+        stack.stop("trainer")
+        for name in ("bt-1", "bt-2"):
+            stack.start_worker(name, "backtesting")
+        stack.wait_for_workers(backtesting=2)
+        op_ids = [
+            stack.post(
+                "/backtests/start", {"strategy_name": "canary_smoke", "model": model["model_id"]}
+            )["operation_id"]
+            for _ in range(args.backtests)
+        ]
+        results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
+        poller = multiprocessing.Process(
+            target=poll,
+            args=(
+                stack.api_url,
+                op_ids,
+                args.threads,
+                args.max_seconds,
+                args.max_requests,
+                results,
+            ),
+        )
+        poller.start()
+        figures = results.get(timeout=args.max_seconds + 60)
+        poller.join(30)
+        finals = [stack.operation(op_id) for op_id in op_ids]
+        finishes = _accepted_backtest_finishes(stack.api_url)
+    finally:
+        stack.stop_all()
+    latencies = figures["latencies"]
+    total = sum(len(v) for v in latencies.values())
+    print(f"backtests: {args.backtests}, polling threads: {args.threads}")
+    print(f"requests: {total} in {figures['elapsed']:.1f} s = {total / figures['elapsed']:.0f}/s")
+    for kind, values in latencies.items():
+        p50, p95, p99 = (1000 * percentile(values, q) for q in (0.5, 0.95, 0.99))
+        print(
+            f"  {kind:<5} n={len(values):<6} p50={p50:.1f} ms p95={p95:.1f} ms "
+            f"p99={p99:.1f} ms max={1000 * max(values, default=0):.1f} ms"
+        )
+    print(f"failed requests: {len(figures['errors'])}")
+    completed = [f for f in finals if f["status"] == "completed"]
+    retried = [f for f in finals if f["attempts"]]
+    print(
+        f"operations: {len(completed)}/{len(finals)} completed, {len(retried)} retried, "
+        f"{finishes} finish reports delivered (exactly once: {finishes == len(finals)})"
+    )
+    summary = {
+        "requests_per_s": total / figures["elapsed"],
+        "p99_ms": 1000 * percentile([x for v in latencies.values() for x in v], 0.99),
+        "exactly_once": len(completed) == len(finals) and not retried and finishes == len(finals),
+    }
+    print(json.dumps(summary))
+    return 0 if summary["exactly_once"] and not figures["errors"] else 1
+
+
+def _accepted_backtest_finishes(api_url: str) -> int:
+    """The backend's own count of accepted completed-backtest finish reports."""
+    metric = 'ktrdr_operations_finished_total{status="completed",type="backtesting"}'
+    for line in httpx.get(f"{api_url}/metrics").text.splitlines():
+        if line.startswith(metric):
+            return int(float(line.split()[-1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
