@@ -58,8 +58,8 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The JSON of a successful answer; ApiError for an error or no answer."""
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A successful answer; ApiError for an error or no answer."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
@@ -71,7 +71,11 @@ class ApiClient:
                 status=response.status_code,
                 problem=problem,
             )
-        return response.json()
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON of a successful answer; ApiError for an error or no answer."""
+        return self.send(method, path, **kwargs).json()
 
     def _get(self, model: type[T], method: str, path: str, **kwargs: Any) -> T:
         data = self.request(method, path, **kwargs)
@@ -102,6 +106,11 @@ class ApiClient:
 
     def results(self, operation_id: str) -> OperationResults:
         return self._get(OperationResults, "GET", f"/operations/{operation_id}/results")
+
+    def report(self, operation_id: str) -> str:
+        """The operation's HTML report (errors come back as Problems, not as pages)."""
+        accept = {"Accept": "text/html, application/problem+json"}
+        return self.send("GET", f"/operations/{operation_id}/report", headers=accept).text
 
     def workers(self) -> list[Worker]:
         return self._get(list[Worker], "GET", "/workers")

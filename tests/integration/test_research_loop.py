@@ -83,6 +83,28 @@ def test_train_then_backtest_is_complete_and_repeatable(ktrdr_home: Path) -> Non
     assert [m["id"] for m in listed] == [first["model_id"], second["model_id"]]
 
 
+@pytest.mark.slow
+def test_local_runs_write_their_reports(ktrdr_home: Path, tmp_path: Path) -> None:
+    trained = json.loads(
+        invoke("train", "canary_smoke", "--local", "--json", "--report", str(tmp_path / "t.html"))
+    )
+    report = tmp_path / "out" / "b.html"  # a missing folder is made
+    tested = json.loads(
+        invoke("backtest", "canary_smoke", "--local", "--json", "--report", str(report))
+    )
+    training_html = (tmp_path / "t.html").read_text()
+    assert 'data-report="training"' in training_html
+    assert trained["model_id"] in training_html
+    backtest_html = report.read_text()
+    assert 'data-report="backtest"' in backtest_html
+    for key, value in tested["metrics"].items():
+        assert f'data-metric="{key}"' in backtest_html
+        assert f'data-value="{json.dumps(value)}"' in backtest_html
+    assert backtest_html.count('class="long"') + backtest_html.count('class="short"') == len(
+        tested["trades"]
+    )
+
+
 def test_backtest_without_a_model_says_to_train(ktrdr_home: Path) -> None:
     result = runner.invoke(app, ["backtest", "stoch_adx_breakout", "--local"])
     assert result.exit_code == 1

@@ -39,6 +39,8 @@ def test_model_modules_do_not_load_torch(module: str) -> None:
         "ktrdr.research.model_registry",
         "ktrdr.core.settings",
         "ktrdr.cli.app",
+        "ktrdr.reports",
+        "ktrdr.control.api.routers.reports",
     ],
 )
 def test_control_plane_modules_load_no_compute_library(module: str) -> None:
