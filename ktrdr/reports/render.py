@@ -7,13 +7,13 @@ import bisect
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any, TypeVar
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 
 from ktrdr import __version__
@@ -32,6 +32,8 @@ LIBRARY_FILE = "vendor/lightweight-charts/lightweight-charts.standalone.producti
 LIBRARY_SHA256 = "e21cc5caa0226ef30bd8549c50b9ef926615f2a4ee6b4e486353477a55f598cf"
 # A report lists this many trades at most (all of them stay in the result JSON).
 MAX_TRADE_ROWS = 5_000
+# An older result's equity curve is thinned to this many points (new ones are bounded).
+MAX_CHART_POINTS = 10_000
 # Above this many trades the markers carry no text: the shapes alone stay readable.
 MAX_LABELLED_TRADES = 40
 CLASS_NAMES = ("SELL", "HOLD", "BUY")  # the network's class order (signal + 1)
@@ -115,8 +117,8 @@ def _page(template: str, scripts: list[str], **context: Any) -> str:
         .get_template(template)
         .render(
             csp=content_security_policy(sources),
-            style=Markup(_asset("assets/report.css")),
-            scripts=[Markup(s) for s in sources],
+            style=_asset("assets/report.css"),
+            scripts=sources,
             library=f"{LIBRARY_NAME} {LIBRARY_VERSION}",
             version=__version__,
             generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -171,6 +173,8 @@ def _chart_from_equity_curve(curve: Any) -> ChartSeries | None:
     """An older result's ``[[time, equity], ...]``: the equity chart without candles."""
     if not isinstance(curve, list) or not curve:
         return None
+    step = max(1, math.ceil(len(curve) / MAX_CHART_POINTS))
+    curve = curve[step - 1 :: step] if step > 1 else curve  # the last point of each group
     try:
         times = [fmt.unix_seconds(str(point[0])) for point in curve]
         equity = [None if point[1] is None else float(point[1]) for point in curve]
@@ -467,7 +471,7 @@ def render_problem_page(
             message=message,
             details=details or [],
             status=status,
-            style=Markup(_asset("assets/report.css")),
+            style=_asset("assets/report.css"),
             version=__version__,
         )
     )

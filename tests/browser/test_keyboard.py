@@ -43,6 +43,11 @@ def _pages(live: LiveStack) -> list[tuple[str, str, str]]:
         ("dashboard-strategies-keyboard", dashboard + "strategies", "#strategies tbody tr"),
         ("dashboard-strategy-keyboard", dashboard + "strategies/canary_smoke", "#strategy-yaml"),
         ("dashboard-models", dashboard + "models", "#models tbody tr"),
+        (
+            "dashboard-failed-operation-keyboard",
+            dashboard + f"operations/{live.failed_id}",
+            "#no-report",
+        ),
         ("dashboard-model-keyboard", dashboard + f"models/{model_id}", "#model-metrics tbody tr"),
         ("backtest-report-keyboard", live.report_url(live.backtest_id), "body[data-rendered]"),
         ("training-report-keyboard", live.report_url(live.training_id), "body[data-rendered]"),

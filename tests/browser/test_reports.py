@@ -117,6 +117,17 @@ def test_saved_report_opens_offline_and_fetches_nothing(
         check=True,
         timeout=60,
     )
+    refused = subprocess.run(
+        [sys.executable, "-m", "ktrdr.cli.main", "ops", "report", live.failed_id, "-o", saved],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "failed, so it has no report" in refused.stderr.replace("\n", " ")
+    assert saved.exists()  # the good report is still there, untouched
+
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.route("http*://**/*", lambda route: route.abort())  # no network at all

@@ -197,6 +197,18 @@ def test_an_older_result_draws_what_it_has_and_says_what_is_missing() -> None:
     assert not [a for a in page.having("id") if a["id"] == "chart-price"]
 
 
+def test_an_older_long_equity_curve_is_thinned_to_the_bound() -> None:
+    result = legacy_backtest_result()
+    result["equity_curve"] = [
+        [f"2000-01-01T00:{i // 60:02d}:{i % 60:02d}+00:00", 1000.0 + i] for i in range(3_000)
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("ktrdr.reports.render.MAX_CHART_POINTS", 1_000)
+        chart = Page(render_backtest_report(result)).payload()["chart"]
+    assert len(chart["time"]) == 1_000
+    assert chart["equity"][-1] == 3_999.0  # the last point is kept
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

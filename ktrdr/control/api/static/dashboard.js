@@ -171,11 +171,18 @@
     type.addEventListener("change", changed);
     strategy.addEventListener("input", changed);
     refresh.addEventListener("click", function () { load(); });
+    var polling = false; /* one polling loop at most, however often "live" is toggled */
+    function follow() {
+      polling = true;
+      poll(1000, function () {
+        return load().then(function (again) { polling = again; return again; });
+      });
+    }
     live.addEventListener("change", function () {
       filters.live = live.checked;
-      if (filters.live) { poll(1000, load); }
+      if (filters.live && !polling) { follow(); }
     });
-    poll(1000, load);
+    follow();
   }
 
   function operationRow(op, reload) {
