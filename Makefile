@@ -34,7 +34,7 @@ setup: uv  ## Create .venv: locked packages, CPU torch, dev tools
 browser:  ## Chromium for the browser tests (apt-get install chromium when none is found)
 	@sh scripts/install_chromium.sh
 
-test: setup browser  ## Run every test (the browser tests drive Chromium; screenshots in test-artifacts/)
+test: setup browser  ## Run every test (browser tests included; screenshots in test-artifacts/)
 	$(RUN) pytest -q
 
 test-browser: setup browser  ## Dashboard and reports in a real Chromium against a live stack
