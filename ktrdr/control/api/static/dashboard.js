@@ -49,9 +49,18 @@
     return td;
   }
 
-  function showProblem(text) {
+  var problemFromPoll = false;
+
+  /* A failed action's message stays until the next action or page; a failed refresh's
+     message goes as soon as a refresh succeeds again. */
+  function showProblem(text, fromPoll) {
     problemBox.textContent = text;
     problemBox.hidden = !text;
+    problemFromPoll = !!(text && fromPoll);
+  }
+
+  function refreshed() {
+    if (problemFromPoll) { showProblem(""); }
   }
 
   /* -- the API ------------------------------------------------------------------------ */
@@ -95,7 +104,7 @@
         if (again !== false && mine === generation) { window.setTimeout(tick, document.hidden ? ms * 4 : ms); }
       }, function (error) {
         if (mine !== generation) { return; }
-        showProblem(error.message || String(error));
+        showProblem(error.message || String(error), true);
         window.setTimeout(tick, ms * 2);
       });
     }
@@ -142,7 +151,7 @@
       if (filters.status) { query.set("status", filters.status); }
       if (filters.type) { query.set("type", filters.type); }
       return api("GET", "/operations?" + query).then(function (pageBody) {
-        showProblem("");
+        refreshed();
         var shown = pageBody.operations.filter(function (op) {
           return !filters.strategy || op.strategy_name.toLowerCase().indexOf(filters.strategy.toLowerCase()) >= 0;
         });
@@ -247,7 +256,7 @@
     function fact(label, value) { facts.appendChild(el("dt", { text: label })); facts.appendChild(el("dd", {}, value)); }
     function load() {
       return api("GET", "/operations/" + encodeURIComponent(id)).then(function (op) {
-        showProblem("");
+        refreshed();
         clear(facts);
         fact("Id", el("code", { text: op.id }));
         fact("Type", op.type);
@@ -306,7 +315,7 @@
     main.appendChild(grid.table);
     poll(2000, function () {
       return api("GET", "/workers").then(function (workers) {
-        showProblem("");
+        refreshed();
         note.textContent = workers.length ? workers.length + " registered" :
           "No worker is registered: start one with `ktrdr worker start --type training` (or backtesting).";
         clear(grid.body);
@@ -330,7 +339,7 @@
     grid.table.id = "strategies";
     main.appendChild(grid.table);
     return api("GET", "/strategies").then(function (strategies) {
-      showProblem("");
+      refreshed();
       strategies.forEach(function (s) {
         var problems = s.issues.length ? el("span", { className: "message", text: " " + s.issues.map(function (i) { return (i.path ? i.path + ": " : "") + i.message; }).join("; ") }) : null;
         grid.body.appendChild(el("tr", {},
@@ -351,7 +360,7 @@
   function strategyView(name) {
     page("Strategy " + name);
     return api("GET", "/strategies/" + encodeURIComponent(name)).then(function (s) {
-      showProblem("");
+      refreshed();
       main.appendChild(el("p", { id: "strategy-validity" }, badge(s.valid ? "valid" : "invalid"),
         s.valid ? " The strategy validates." : " The strategy does not validate:"));
       if (s.issues.length) { main.appendChild(issuesList(s.issues)); }
@@ -395,7 +404,7 @@
     grid.table.id = "models";
     main.appendChild(grid.table);
     return api("GET", "/models").then(function (models) {
-      showProblem("");
+      refreshed();
       models.forEach(function (m) {
         var meta = m.metadata || {};
         grid.body.appendChild(el("tr", {},
@@ -410,7 +419,7 @@
   function modelView(strategy, version) {
     page("Model " + strategy + "/" + version);
     return api("GET", "/models/" + encodeURIComponent(strategy) + "/" + encodeURIComponent(version)).then(function (m) {
-      showProblem("");
+      refreshed();
       var metrics = m.metrics || {}, meta = m.metadata || {};
       var facts = el("dl", { className: "facts", id: "model-facts" });
       function fact(label, value) { facts.appendChild(el("dt", { text: label })); facts.appendChild(el("dd", { text: value })); }
