@@ -19,8 +19,8 @@ STRATEGY ?= rsi_macd_trend
 # Images that `make images` builds and `make images-check` verifies (worker-gpu on demand).
 IMAGES ?= backend worker-cpu dev
 
-.PHONY: help uv setup test test-unit quality lock-check demo demo-local benchmark \
-	test-canary-functional up down images images-check
+.PHONY: help uv setup browser test test-unit test-browser quality lock-check demo demo-local \
+	benchmark benchmark-report test-canary-functional up down images images-check
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -31,8 +31,14 @@ uv:  ## Install uv when it is missing
 setup: uv  ## Create .venv: locked packages, CPU torch, dev tools
 	@sh deploy/scripts/sync-cpu-torch.sh --extra ml --extra postgres --extra cli --extra mcp
 
-test: setup  ## Run every test
+browser:  ## Chromium for the browser tests (apt-get install chromium when none is found)
+	@sh scripts/install_chromium.sh
+
+test: setup browser  ## Run every test (browser tests included; screenshots in test-artifacts/)
 	$(RUN) pytest -q
+
+test-browser: setup browser  ## Dashboard and reports in a real Chromium against a live stack
+	$(RUN) pytest -q tests/browser
 
 test-unit: setup  ## Run the unit tests
 	$(RUN) pytest -q tests/unit
@@ -73,6 +79,9 @@ test-canary-functional: setup  ## Canary check (KTRDR_API_URL, else a throw-away
 
 benchmark: setup  ## Backtest engine speed on 100,000 bars
 	$(RUN) python benchmarks/backtest_speed.py
+
+benchmark-report: setup browser  ## Report size and time to first render of a 3,270-bar backtest
+	$(RUN) python benchmarks/report_render.py
 
 images: setup  ## Build $(IMAGES) daemonlessly (buildah, private store, local Debian base)
 	bash deploy/images/build.sh $(IMAGES)

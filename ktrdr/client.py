@@ -67,8 +67,8 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The JSON of a successful answer; ApiError for an error or no answer."""
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A successful answer; ApiError for an error or no answer."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
@@ -80,7 +80,11 @@ class ApiClient:
                 status=response.status_code,
                 problem=problem,
             )
-        return response.json()
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON of a successful answer; ApiError for an error or no answer."""
+        return self.send(method, path, **kwargs).json()
 
     def _get(self, model: type[T], method: str, path: str, **kwargs: Any) -> T:
         data = self.request(method, path, **kwargs)
@@ -157,6 +161,11 @@ class ApiClient:
         """One stored model, e.g. ``rsi_macd_trend/1d_v2`` or ``rsi_macd_trend/1d_latest``."""
         strategy, _, version = model_id.partition("/")
         return self._get(ModelDetail, "GET", f"/models/{_segment(strategy)}/{_segment(version)}")
+
+    def report(self, operation_id: str) -> str:
+        """The operation's HTML report (errors come back as Problems, not as pages)."""
+        accept = {"Accept": "text/html, application/problem+json"}
+        return self.send("GET", f"/operations/{operation_id}/report", headers=accept).text
 
     def upload_strategy(self, name: str, text: str, replace: bool = True) -> StrategySummary:
         return self._get(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from ktrdr.cli.context import api_client
 from ktrdr.cli.follow import follow_operation
 from ktrdr.cli.output import console, print_json, table
+from ktrdr.cli.report_file import write_report
 
-app = typer.Typer(help="Operations on the backend: list, show, follow, cancel, results.")
+app = typer.Typer(help="Operations on the backend: list, show, follow, cancel, results, report.")
 
 
 @app.command("list")
@@ -75,6 +78,20 @@ def cancel(operation_id: str) -> None:
 def results(operation_id: str) -> None:
     with api_client() as client:
         print_json(client.results(operation_id))
+
+
+@app.command("report")
+def report(
+    operation_id: str,
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="File to write; default: report-<id>.html here."
+    ),
+    open_it: bool = typer.Option(False, "--open", help="Open it in the web browser."),
+) -> None:
+    """The HTML report of a finished operation, drawn by the backend from its result."""
+    with api_client() as client:
+        html = client.report(operation_id)
+    write_report(output or Path(f"report-{operation_id}.html"), html, open_it)
 
 
 def workers(as_json: bool = typer.Option(False, "--json")) -> None:

@@ -77,11 +77,16 @@ def backtest_tables(result: dict[str, Any]) -> list[Table]:
         f"Backtest {result['strategy']} · {result['symbol']} {result['timeframe']} · "
         f"{span['start'][:10]} .. {span['end'][:10]} ({span['source']})"
     )
-    metrics = table(
-        title,
-        ["metric", "value"],
-        [[name, format_metric(name, value)] for name, value in result["metrics"].items()],
-    )
+    benchmark = result.get("benchmark")  # buy and hold; absent from older results
+    columns = ["metric", "value", "buy & hold"] if benchmark else ["metric", "value"]
+    rows = [
+        [name, format_metric(name, value)]
+        + ([format_metric(name, benchmark.get(name))] if benchmark else [])
+        for name, value in result["metrics"].items()
+    ]
+    if benchmark and result.get("excess_return") is not None:
+        rows.append(["excess_return", format_metric("total_return", result["excess_return"]), ""])
+    metrics = table(title, columns, rows)
     summary = table(
         "Run",
         ["model", "bars", "initial capital", "final equity", "signals B/H/S"],

@@ -19,6 +19,7 @@ from ktrdr.cli.output import (
     read_text_file,
     training_table,
 )
+from ktrdr.cli.report_file import write_local_report, write_report
 from ktrdr.client import ApiClient
 from ktrdr.core.api_models import OperationStarted
 from ktrdr.core.enums import OperationStatus, OperationType
@@ -37,10 +38,15 @@ def _sync_strategy(client: ApiClient, strategy: str, config: StrategyConfig) -> 
 
 
 def _after_start(
-    client: ApiClient, started: OperationStarted, follow: bool, as_json: bool, kind: OperationType
+    client: ApiClient,
+    started: OperationStarted,
+    follow: bool,
+    as_json: bool,
+    kind: OperationType,
+    report: Path | None = None,
 ) -> None:
     operation_id = started.operation_id
-    if not follow:
+    if not follow and report is None:
         if as_json:
             print_json(started)
         else:
@@ -51,6 +57,11 @@ def _after_start(
     if final.status != OperationStatus.COMPLETED or final.result is None:
         raise ConflictError(f"operation {operation_id} {final.status}: {final.error}")
     _print_result(final.result, as_json, kind)
+    if report is not None:  # drawn by the backend from the result it stored
+        write_report(report, client.report(operation_id))
+
+
+REPORT_HELP = "Write the HTML report to this file (through the API: follows until done)."
 
 
 def _print_result(result: dict[str, Any], as_json: bool, kind: OperationType) -> None:
@@ -97,6 +108,7 @@ def train(
     end: str | None = typer.Option(None, help="Last date (ISO-8601)."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Follow until it ends."),
     as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
+    report: Path | None = typer.Option(None, "--report", help=REPORT_HELP),
 ) -> None:
     """Train a strategy's network and store a new model version."""
     config = load_strategy(strategy, settings().strategies_dir)
@@ -106,7 +118,7 @@ def train(
             started = client.start_training(
                 config.name, symbols=symbols or None, start_date=start, end_date=end
             )
-            _after_start(client, started, follow, as_json, OperationType.TRAINING)
+            _after_start(client, started, follow, as_json, OperationType.TRAINING, report)
         return
     _check_dates(start, end)
     pipeline = load_compute("ktrdr.compute.training.pipeline")
@@ -114,7 +126,7 @@ def train(
     with _progress_bar(f"training {config.name}") as bar:
         task = bar.add_task("train", total=100, message="")
 
-        def report(progress: JobProgress) -> None:
+        def show_progress(progress: JobProgress) -> None:
             bar.update(task, completed=progress.percent, message=progress.message)
 
         result = pipeline.train_strategy(
@@ -124,9 +136,11 @@ def train(
             symbols=symbols or None,
             start=start,
             end=end,
-            progress=report,
+            progress=show_progress,
         )
     _print_result(result, as_json, OperationType.TRAINING)
+    if report is not None:
+        write_local_report(report, OperationType.TRAINING, result)
 
 
 def backtest(
@@ -146,6 +160,7 @@ def backtest(
     position_size: float = typer.Option(1.0, help="Fraction of equity per position."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Follow until it ends."),
     as_json: bool = typer.Option(False, "--json", help="Print the result JSON."),
+    report: Path | None = typer.Option(None, "--report", help=REPORT_HELP),
 ) -> None:
     """Backtest a trained model of the strategy (out of sample unless dates are given)."""
     config = load_strategy(strategy, settings().strategies_dir)
@@ -161,7 +176,7 @@ def backtest(
             started = client.start_backtest(
                 config.name, model=model, symbol=symbol, start_date=start, end_date=end, **costs
             )
-            _after_start(client, started, follow, as_json, OperationType.BACKTESTING)
+            _after_start(client, started, follow, as_json, OperationType.BACKTESTING, report)
         return
     _check_dates(start, end)
     timeframe = config.training_data.base_timeframe
@@ -185,3 +200,5 @@ def backtest(
         decisions=config.decisions,
     )
     _print_result(result, as_json, OperationType.BACKTESTING)
+    if report is not None:
+        write_local_report(report, OperationType.BACKTESTING, result)

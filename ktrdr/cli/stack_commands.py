@@ -89,6 +89,7 @@ def up(
             time.sleep(0.3)
     console.print(f"[green]ktrdr stack is up[/] (logs in {logs})")
     console.print(f"  API      {api_url}/api/v1   docs {api_url}/api/v1/docs", soft_wrap=True)
+    console.print(f"  dashboard {api_url}/dashboard/")
     console.print(f"  metrics  {api_url}/metrics")
     for name, _, worker_port in processes[1:]:
         console.print(f"  {name:<18} http://127.0.0.1:{worker_port}/health")

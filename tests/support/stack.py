@@ -90,18 +90,26 @@ class Stack:
         except httpx.HTTPError:
             return False
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The Bearer header for mutating calls when the stack runs with an API token."""
+        token = self.env_overrides.get("KTRDR_API_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     def get(self, path: str) -> Any:
         response = httpx.get(f"{self.api_url}/api/v1{path}", timeout=10)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = httpx.post(f"{self.api_url}/api/v1{path}", json=body, timeout=10)
+        response = httpx.post(
+            f"{self.api_url}/api/v1{path}", json=body, headers=self.auth, timeout=10
+        )
         response.raise_for_status()
         return response.json()
 
     def delete(self, path: str) -> Any:
-        response = httpx.delete(f"{self.api_url}/api/v1{path}", timeout=10)
+        response = httpx.delete(f"{self.api_url}/api/v1{path}", headers=self.auth, timeout=10)
         response.raise_for_status()
         return response.json()
 
@@ -110,6 +118,7 @@ class Stack:
             f"{self.api_url}/api/v1/strategies/{name}",
             params={"replace": "true"},
             content=text.encode(),
+            headers=self.auth,
             timeout=10,
         )
         response.raise_for_status()

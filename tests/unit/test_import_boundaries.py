@@ -39,6 +39,8 @@ TORCH_FREE = [
     "ktrdr.infra.sandbox.app",
     "ktrdr.mcp.server",
     "ktrdr.mcp.entry",
+    "ktrdr.reports",
+    "ktrdr.control.api.routers.reports",
 ]
 # The seed's model modules: numpy is fine, torch only once weights are touched.
 TORCH_LAZY = [

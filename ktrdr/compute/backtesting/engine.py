@@ -95,7 +95,7 @@ class BacktestResult:
             "bars": len(stamps),
             "initial_capital": _json_float(self.initial_capital),
             "final_equity": _json_float(self.final_equity),
-            "metrics": {k: _json_number(v) for k, v in self.metrics.items()},
+            "metrics": {k: json_number(v) for k, v in self.metrics.items()},
             "trades": [t.to_dict() for t in self.trades],
             "equity_curve": [
                 [s, _json_float(v)] for s, v in zip(stamps, self.equity.tolist(), strict=True)
@@ -108,7 +108,8 @@ def _json_float(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _json_number(value: float | int) -> float | int | None:
+def json_number(value: float | int) -> float | int | None:
+    """JSON-ready: ints stay ints, non-finite floats become None."""
     if isinstance(value, int | np.integer):
         return int(value)
     return _json_float(value)

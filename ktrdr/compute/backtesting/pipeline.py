@@ -5,12 +5,14 @@ Used by ``ktrdr backtest --local`` and by the backtest worker alike.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from ktrdr.compute.backtesting.benchmark import buy_and_hold, excess_return
+from ktrdr.compute.backtesting.chart import chart_series
 from ktrdr.compute.backtesting.config import BacktestConfig
-from ktrdr.compute.backtesting.engine import run_backtest
+from ktrdr.compute.backtesting.engine import json_number, run_backtest
 from ktrdr.compute.backtesting.model_loader import load_model
 from ktrdr.compute.features.dataset import inference_features
 from ktrdr.core.errors import InvalidInputError
@@ -63,21 +65,23 @@ def backtest_model(
     signals, confidences = model.predict(features.to_numpy())
     confident = confidences >= decisions.confidence_threshold
     config = replace(config or BacktestConfig(), bars_per_year=bars_per_year(timeframe))
-    result = run_backtest(
-        bars.index.to_numpy(),
-        bars["open"].to_numpy(),
-        bars["close"].to_numpy(),
-        signals,
-        confidences,
-        decisions,
-        config,
-    )
+    timestamps = bars.index.to_numpy()
+    opens, closes = bars["open"].to_numpy(), bars["close"].to_numpy()
+    result = run_backtest(timestamps, opens, closes, signals, confidences, decisions, config)
+    benchmark = buy_and_hold(timestamps, opens, closes, config)
     if progress is not None:
         progress(Progress(percent=100.0, message=f"{result.metrics['num_trades']} trades"))
+    body = result.to_dict()
     return {
-        **result.to_dict(),
+        **body,
+        # Buy-and-hold over the same bars, same costs, same metric keys.
+        "benchmark": {k: json_number(v) for k, v in benchmark.metrics.items()},
+        "excess_return": json_number(
+            excess_return(result.metrics["total_return"], benchmark.metrics["total_return"])
+        ),
         "strategy": strategy.name,
         "model_id": model.model_id,
+        "model_created_at": model.metadata.get("created_at"),
         "symbol": symbol,
         "timeframe": timeframe,
         "range": {
@@ -85,10 +89,16 @@ def backtest_model(
             "end": bars.index[-1].isoformat(),
             "source": source,
         },
+        # The model's chronological split of this symbol: what it trained and stopped on.
+        "splits": model.metadata.get("ranges", {}).get(symbol),
+        "costs": asdict(config),
+        "decisions": decisions.model_dump(mode="json"),
         # What the engine acted on: below the confidence threshold a signal is a HOLD.
         "signal_counts": {
             "buy": int(((signals == 1) & confident).sum()),
             "hold": int(len(signals) - ((signals != 0) & confident).sum()),
             "sell": int(((signals == -1) & confident).sum()),
         },
+        # What a report draws (bounded: see MAX_CHART_BARS).
+        "chart": chart_series(bars, result.equity, benchmark.equity),
     }

@@ -71,4 +71,10 @@ def train_strategy(
         "rows": dataset.describe()["rows"],
         "ranges": dataset.ranges,
         "metrics": {split: output.metrics[split] for split in ("train", "validation", "test")},
+        # What a training report draws: one row per epoch (bounded by training.epochs).
+        "history": output.history,
+        "best_epoch": output.metrics["best_epoch"],
+        "epochs_configured": config.training.epochs,
+        "early_stopping": config.training.early_stopping.model_dump(mode="json"),
+        "data_split": config.training.data_split.model_dump(mode="json"),
     }

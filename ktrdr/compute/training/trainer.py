@@ -104,16 +104,18 @@ def train_network(
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(len(train), generator=shuffler).to(target)
-        epoch_loss = 0.0
+        epoch_loss, epoch_correct = 0.0, 0
         for batch in range(batches):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
             optimiser.zero_grad()
-            loss = loss_fn(model(x_train[index]), y_train[index])
+            logits = model(x_train[index])
+            loss = loss_fn(logits, y_train[index])
             loss.backward()
             optimiser.step()
             epoch_loss += loss.item() * len(index)
+            epoch_correct += int((logits.argmax(dim=1) == y_train[index]).sum())
             if progress is not None and (batch % 20 == 0 or batch == batches - 1):
                 done = (epoch - 1) * batches + batch + 1
                 progress(
@@ -130,7 +132,9 @@ def train_network(
         history.append(
             {
                 "epoch": epoch,
+                # Over the epoch's batches, in training mode (as the loss is).
                 "train_loss": epoch_loss / len(train),
+                "train_accuracy": epoch_correct / len(train),
                 "val_loss": val_loss,
                 "val_accuracy": val["accuracy"] or 0.0,
             }

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ktrdr import __version__
+from ktrdr.control.api.dashboard import install_dashboard
 from ktrdr.control.api.errors import install_error_handlers
 from ktrdr.control.api.metrics import install_metrics
 from ktrdr.control.api.middleware import BodyLimits, RequestContext
@@ -17,6 +18,7 @@ from ktrdr.control.api.routers import (
     health,
     models,
     operations,
+    reports,
     strategies,
     workers,
 )
@@ -56,10 +58,11 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         redoc_url=None,
     )
-    for module in (health, data, catalogue, strategies, operations, workers, models):
+    for module in (health, data, catalogue, strategies, operations, reports, workers, models):
         app.include_router(module.router, prefix=API_PREFIX)
     install_error_handlers(app)
     install_metrics(app)
+    install_dashboard(app)
     limits = BodyLimits(
         upload=settings.max_upload_bytes,
         strategy=min(settings.max_upload_bytes, MAX_STRATEGY_BYTES),
