@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.support import ops
 from tests.support.report_results import backtest_result, training_result, with_changes
 
 API = "/api/v1"
@@ -25,7 +26,7 @@ def _operation(
     if status != "pending":
         assert store.mark_running(record.id, "worker-1")
     if status not in ("pending", "running"):
-        assert store.finish(record.id, "worker-1", status, result, error)
+        assert ops.finish(store, record.id, "worker-1", status, result, error)
     return record.id
 
 
