@@ -72,7 +72,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         stack.stop_all()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while it runs, Playwright keeps an event loop running in
+# this thread, and later tests that start their own (anyio.run) would fail.
+@pytest.fixture(scope="module")
 def browser_context() -> Iterator[BrowserContext]:
     executable = find_chromium()
     if executable is None:
