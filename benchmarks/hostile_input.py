@@ -25,6 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.hostile import alias_bomb
 from tests.support.stack import Stack
 
 MB = 1024 * 1024
@@ -41,14 +42,6 @@ def huge_body(total: int) -> Iterator[bytes]:
     chunk = b"x" * MB
     for _ in range(total // MB):
         yield chunk
-
-
-def alias_bomb() -> str:
-    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for index in range(8):
-        name, previous = chr(98 + index), chr(97 + index)
-        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
-    return "\n".join([*lines, "name: bomb"]) + "\n"
 
 
 def big_csv(rows: int) -> str:

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from ktrdr.cli.app import app
 from ktrdr.core.settings import get_settings
 from tests.support.fake_backend import free_port, wait_for
-from tests.support.stack import Stack, canary_strategy
+from tests.support.stack import Stack, canary_strategy, full_stack
 
 pytestmark = pytest.mark.integration
 KTRDR = str(Path(sys.executable).parent / "ktrdr")
@@ -30,13 +30,8 @@ KTRDR = str(Path(sys.executable).parent / "ktrdr")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(home=tmp_path_factory.mktemp("cli-stack"))
-    running.start_backend()
-    running.start_worker("trainer", "training")
-    running.start_worker("backtester", "backtesting")
-    running.wait_for_workers(backtesting=1, training=1)
-    yield running
-    running.stop_all()
+    with full_stack(tmp_path_factory.mktemp("cli-stack")) as running:
+        yield running
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from tests.support.mcp_client import (
     structured,
     tool_error,
 )
-from tests.support.stack import Stack, canary_strategy
+from tests.support.stack import Stack, canary_strategy, full_stack
 
 pytestmark = pytest.mark.integration
 TOKEN = "mcp-test-token"
@@ -59,15 +59,8 @@ BROKEN = canary_strategy().replace("{type: rsi,", "{type: rsx,")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Backend (requiring TOKEN for writes), one training and one backtest worker."""
-    running = Stack(
-        home=tmp_path_factory.mktemp("mcp") / "home", env_overrides={"KTRDR_API_TOKEN": TOKEN}
-    )
-    running.start_backend()
-    running.start_worker("trainer", "training")
-    running.start_worker("backtester", "backtesting")
-    running.wait_for_workers(backtesting=1, training=1)
-    yield running
-    running.stop_all()
+    with full_stack(tmp_path_factory.mktemp("mcp") / "home", KTRDR_API_TOKEN=TOKEN) as running:
+        yield running
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,20 @@ class Stack:
                 self.stop(name, signal.SIGKILL if name != "backend" else signal.SIGTERM)
             else:
                 self.processes.pop(name)
+
+
+@contextmanager
+def full_stack(home: Path, **env_overrides: str) -> Iterator[Stack]:
+    """A started backend with one training and one backtest worker, both registered."""
+    running = Stack(home=home, env_overrides=dict(env_overrides))
+    running.start_backend()
+    try:
+        running.start_worker("trainer", "training")
+        running.start_worker("backtester", "backtesting")
+        running.wait_for_workers(backtesting=1, training=1)
+        yield running
+    finally:
+        running.stop_all()
 
 
 def canary_strategy(name: str = "canary_smoke", epochs: int = 5) -> str:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from ktrdr.cli.app import app as cli_app
 from ktrdr.control.api.app import create_app
 from ktrdr.core.settings import get_settings
+from tests.support.hostile import alias_bomb
 from tests.support.paths import STRATEGIES_DIR
 from tests.unit.control.api.conftest import make_settings
 
@@ -29,14 +30,6 @@ EXAMPLE = (STRATEGIES_DIR / "rsi_macd_trend.yaml").read_text()
 def problem(response: object, status: int) -> dict:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
     return response.json()  # type: ignore[attr-defined]
-
-
-def alias_bomb() -> str:
-    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for index in range(8):
-        name, previous = chr(98 + index), chr(97 + index)
-        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
-    return "\n".join([*lines, "name: bomb"]) + "\n"
 
 
 def test_a_yaml_alias_bomb_is_refused_at_once_and_briefly(client: TestClient) -> None:
