@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -41,7 +42,7 @@ HOMELAB = ENVIRONMENTS / "homelab"
 HOMELAB_PORT = "18080"
 
 
-class EnvironmentError_(engine.EngineError):
+class EnvironmentCheckError(engine.EngineError):
     """An environment did not come up, failed a check, or left something behind."""
 
 
@@ -74,7 +75,7 @@ class Environment:
         )
         if check and result.returncode != 0:
             detail = (result.stderr or "")[-1500:] if capture else ""
-            raise EnvironmentError_(
+            raise EnvironmentCheckError(
                 f"{self.name}: docker compose {' '.join(args)} exit {result.returncode} {detail}"
             )
         return result.stdout or ""
@@ -161,7 +162,7 @@ def define(name: str, tag: str | None = None, profiles: tuple[str, ...] = ()) ->
             env_file=env_file,
             variables={"IMAGE_TAG": tag} if tag else {},
         )
-    raise EnvironmentError_(f"unknown environment {name!r} (canary, local, homelab)")
+    raise EnvironmentCheckError(f"unknown environment {name!r} (canary, local, homelab)")
 
 
 def prepare(environment: Environment) -> None:
@@ -243,7 +244,9 @@ def isolation_problems(project: str) -> list[str]:
                     problems.append(f"{name}: {port} published on {binding['HostIp'] or '*'}")
         for network in container["NetworkSettings"]["Networks"]:
             labels = json.loads(
-                "\n".join(_docker_lines("network", "inspect", "--format", "{{json .Labels}}", network))
+                "\n".join(
+                    _docker_lines("network", "inspect", "--format", "{{json .Labels}}", network)
+                )
             )
             if (labels or {}).get("com.docker.compose.project") != project:
                 problems.append(f"{name}: on network {network}, not one of {project}'s")
@@ -259,7 +262,7 @@ def canary(api_url: str) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise EnvironmentError_(f"the canary check failed against {api_url}")
+        raise EnvironmentCheckError(f"the canary check failed against {api_url}")
 
 
 def metrics_scraped(prometheus_url: str, timeout_s: float = 90) -> str:
@@ -280,4 +283,318 @@ def metrics_scraped(prometheus_url: str, timeout_s: float = 90) -> str:
         except OSError as error:
             last = str(error)
         time.sleep(3)
-    raise EnvironmentError_(f"Prometheus shows no ktrdr metrics: {last}")
+    raise EnvironmentCheckError(f"Prometheus shows no ktrdr metrics: {last}")
+
+
+# --- verification (CI): each environment up for real, checked, down, nothing left -------
+
+CORE_TEST_PATHS = ("tests/unit/core", "tests/unit/control", "tests/unit/research")
+PY313_BACKEND = "test-py313"
+
+
+@dataclass
+class Timings:
+    rows: list[tuple[str, float]] = field(default_factory=list)
+
+    def add(self, what: str, seconds: float) -> None:
+        self.rows.append((what, seconds))
+        log(f"{what}: {seconds:.1f}s")
+
+
+def teardown(environment: Environment, timings: Timings) -> None:
+    started = time.monotonic()
+    down(environment)
+    timings.add(f"{environment.name} down", time.monotonic() - started)
+    left = leftovers(environment.project)
+    if left:
+        raise EnvironmentCheckError(f"{environment.name} left behind: {', '.join(left)}")
+
+
+def bring_up(environment: Environment, timings: Timings, label: str = "") -> None:
+    prepare(environment)
+    seconds = up(environment)
+    timings.add(f"{label or environment.name} up -d --wait", seconds)
+    problems = isolation_problems(environment.project)
+    if problems:
+        raise EnvironmentCheckError("; ".join(problems))
+
+
+def verify_canary(timings: Timings) -> None:
+    from ktrdr.infra import drills
+
+    environment = define("canary")
+    bring_up(environment, timings)
+    try:
+        started = time.monotonic()
+        canary(environment.api_url)
+        timings.add("canary check", time.monotonic() - started)
+        started = time.monotonic()
+        with drills.ApiClient(environment.api_url) as client:
+            results = drills.run(client)
+        timings.add("drills", time.monotonic() - started)
+        failed = [f.drill for f in results if f.problems]
+        if failed:
+            raise EnvironmentCheckError(f"drills failed: {failed}")
+    finally:
+        teardown(environment, timings)
+
+
+def override_backend(image: str) -> Path:
+    """A compose override file that runs the backend service from ``image``."""
+    path = engine.private_engine().root / "backend-override.yml"
+    path.write_text(f"services:\n  backend:\n    image: {image}\n")
+    return path
+
+
+def core_tests(image: str) -> None:
+    """The control-plane unit tests inside ``image`` (its Python, its installed ktrdr)."""
+    wheels = engine.private_engine().root / "pytest-wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    python = subprocess.run(
+        [
+            engine.docker_client(),
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            image,
+            "python",
+            "-c",
+            "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')",
+        ],
+        capture_output=True,
+        text=True,
+        env=engine.client_env(),
+        check=True,
+    ).stdout.strip()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--only-binary=:all:",
+            "--python-version",
+            python,
+            "--platform",
+            "manylinux2014_x86_64",
+            "-d",
+            str(wheels),
+            "pytest",
+        ],
+        check=True,
+    )
+    mounts = []
+    for part in ("tests", "pyproject.toml", "strategies", "scripts"):
+        mounts += ["-v", f"{REPO_ROOT / part}:/ktrdr/src/{part}:ro"]
+    script = (
+        "pip install --quiet --no-index --find-links /wheels --target /tmp/pytest pytest "
+        "2>/dev/null && PYTHONPATH=/tmp/pytest python -m pytest -q -p no:cacheprovider "
+        + " ".join(CORE_TEST_PATHS)
+    )
+    result = subprocess.run(
+        [
+            engine.docker_client(),
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            *mounts,
+            "-v",
+            f"{wheels}:/wheels:ro",
+            "-w",
+            "/ktrdr/src",
+            "-e",
+            "HOME=/tmp",
+            image,
+            "sh",
+            "-c",
+            script,
+        ],
+        env=engine.client_env(),
+        check=False,
+    )
+    if result.returncode != 0:
+        raise EnvironmentCheckError(f"core-only tests failed in {image} (Python {python})")
+
+
+def verify_py313(timings: Timings) -> None:
+    """The backend on Debian trixie's CPython 3.13: core-only tests, then the canary's
+    backend (workers stay on the 3.11 images: the reachable CPU torch wheel is cp311)."""
+    started = time.monotonic()
+    image = build.build(["backend"], tag=PY313_BACKEND, base=standins.BASES["trixie"])["backend"]
+    timings.add("py313 backend build", time.monotonic() - started)
+    started = time.monotonic()
+    core_tests(image)
+    timings.add("py313 core-only tests", time.monotonic() - started)
+    environment = define("canary")
+    environment.files.append(override_backend(image))
+    bring_up(environment, timings, "canary (py313 backend)")
+    try:
+        canary(environment.api_url)
+    finally:
+        teardown(environment, timings)
+
+
+def demo_against(api_url: str) -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "demo"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "KTRDR_API_URL": api_url},
+        check=False,
+    )
+    if result.returncode != 0:
+        raise EnvironmentCheckError(f"make demo failed against {api_url}")
+
+
+def verify_local(timings: Timings) -> None:
+    environment = define("local")
+    bring_up(environment, timings, "local (--build, SQLite)")
+    try:
+        started = time.monotonic()
+        demo_against(environment.api_url)
+        timings.add("make demo against local", time.monotonic() - started)
+    finally:
+        teardown(environment, timings)
+    environment = define("local", profiles=("postgres", "observability"))
+    bring_up(environment, timings, "local +postgres +observability")
+    try:
+        health = json.load(urllib.request.urlopen(f"{environment.api_url}/api/v1/health"))
+        database = environment.compose(
+            "exec", "-T", "backend", "printenv", "KTRDR_DATABASE_URL", capture=True
+        ).strip()
+        if health.get("database") != "ok" or not database.startswith("postgresql"):
+            raise EnvironmentCheckError(f"local backend not on PostgreSQL: {database} {health}")
+        canary(environment.api_url)
+        log("Prometheus: " + metrics_scraped("http://127.0.0.1:9090"))
+    finally:
+        teardown(environment, timings)
+
+
+def gpu_available() -> bool:
+    if shutil.which("nvidia-smi") is None:
+        return False
+    return subprocess.run(["nvidia-smi"], capture_output=True, check=False).returncode == 0
+
+
+def verify_homelab(timings: Timings) -> None:
+    environment = define("homelab")
+    gpu = Environment(
+        "homelab-gpu",
+        environment.project,
+        [*environment.files, HOMELAB / "docker-compose.gpu-worker.yml"],
+        environment.api_url,
+        (),
+        env_file=environment.env_file,
+        variables=environment.variables,
+    )
+    gpu.compose("config", "--quiet")
+    log(
+        "GPU worker file: `docker compose config` passes; "
+        + ("a GPU is present" if gpu_available() else "not started: no NVIDIA GPU here")
+    )
+    started = time.monotonic()
+    bring_up(environment, timings)
+    timings.add("homelab build + push + pull + up", time.monotonic() - started)
+    try:
+        canary(environment.api_url)
+    finally:
+        teardown(environment, timings)
+
+
+def kinfra(*args: str, root: Path) -> str:
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "kinfra"), "sandbox", *args, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **standins.compose_variables()},
+        check=False,
+    )
+    if result.returncode != 0:
+        raise EnvironmentCheckError(f"kinfra sandbox {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def verify_sandboxes(timings: Timings) -> None:
+    engine.ensure()
+    standins.build_services()
+    build.build(["dev"])
+    root = engine.private_engine().root / "sandboxes"
+    slots = []
+    try:
+        for _ in range(2):
+            created = kinfra("create", root=root)
+            slots.append(int(created.split("slot ", 1)[1].split()[0]))
+        for slot in slots:
+            started = time.monotonic()
+            kinfra("up", str(slot), "--wait", root=root)
+            timings.add(f"sandbox {slot} up --wait", time.monotonic() - started)
+        from ktrdr.infra.sandbox.ports import ports
+        from ktrdr.infra.sandbox.slots import project_name
+
+        for slot in slots:  # both up at once, each checked
+            problems = isolation_problems(project_name(slot))
+            if problems:
+                raise EnvironmentCheckError("; ".join(problems))
+            canary(f"http://127.0.0.1:{ports(slot).api}")
+        for slot in slots:
+            kinfra("down", str(slot), root=root)
+    finally:
+        from ktrdr.infra.sandbox.slots import project_name
+
+        for slot in slots:
+            kinfra("destroy", str(slot), "--yes", root=root)
+        left = [item for slot in slots for item in leftovers(project_name(slot))]
+        if left:
+            raise EnvironmentCheckError(f"sandboxes left behind: {', '.join(left)}")
+
+
+VERIFY = {
+    "canary": verify_canary,
+    "py313": verify_py313,
+    "local": verify_local,
+    "homelab": verify_homelab,
+    "sandboxes": verify_sandboxes,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ktrdr.infra.environments", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in ("up", "down"):
+        each = sub.add_parser(command)
+        each.add_argument("name", choices=["canary", "local", "homelab"])
+        each.add_argument("--tag", default=None, help="IMAGE_TAG (canary: a pushed tag)")
+    verify = sub.add_parser("verify")
+    verify.add_argument("names", nargs="+", choices=list(VERIFY))
+    args = parser.parse_args(argv)
+    try:
+        engine.ensure()
+        if args.command == "verify":
+            timings = Timings()
+            for name in args.names:
+                started = time.monotonic()
+                VERIFY[name](timings)
+                timings.add(f"verify {name}", time.monotonic() - started)
+            print("\n".join(f"  {what:48} {seconds:7.1f}s" for what, seconds in timings.rows))
+            return 0
+        profiles = tuple(p for p in os.environ.get("PROFILES", "").split(",") if p)
+        environment = define(args.name, args.tag, profiles)
+        if args.command == "up":
+            prepare(environment)
+            seconds = up(environment)
+            log(f"{args.name} is up (up -d --wait {seconds:.1f}s); API {environment.api_url}")
+        else:
+            down(environment)
+            left = leftovers(environment.project)
+            log(f"{args.name} is down" + (f"; left: {left}" if left else ""))
+            return 1 if left else 0
+    except (engine.EngineError, subprocess.CalledProcessError) as error:
+        print(f"env: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,15 +17,17 @@ import json
 import sys
 
 from ktrdr.infra.images import checks, sizes
-from ktrdr.infra.images.catalogue import DEFAULT_BUILD, IMAGES, PUBLISHED
+from ktrdr.infra.images.catalogue import DEFAULT_BUILD, DEFAULT_REGISTRY, IMAGES, PUBLISHED
 
 PY313_TAG = "test-py313"
 
 
-def _build(kinds: list[str], tag: str, suite: str) -> dict[str, str]:
+def _build(
+    kinds: list[str], tag: str, suite: str, registry: str = DEFAULT_REGISTRY
+) -> dict[str, str]:
     from ktrdr.infra.images import build, standins
 
-    return build.build(kinds, tag=tag, base=standins.BASES[suite])
+    return build.build(kinds, tag=tag, registry=registry, base=standins.BASES[suite])
 
 
 def check_all(kinds: list[str], py313: bool) -> int:
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     build_parser = sub.add_parser("build")
     build_parser.add_argument("kinds", nargs="*", default=None)
     build_parser.add_argument("--tag", default="test")
+    build_parser.add_argument("--registry", default=DEFAULT_REGISTRY)
     build_parser.add_argument("--base", choices=["bookworm", "trixie"], default="bookworm")
     sub.add_parser("standins")
     check_parser = sub.add_parser("check")
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "build":
-            for reference in _build(kinds, args.tag, args.base).values():
+            for reference in _build(kinds, args.tag, args.base, args.registry).values():
                 print(reference)
         elif args.command == "standins":
             from ktrdr.infra.images import standins

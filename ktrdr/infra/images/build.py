@@ -3,9 +3,8 @@
 The same Dockerfiles GitHub builds (deploy/docker/), with the build args that point them
 at the local stand-ins (``BASE_IMAGE``, ``UV_IMAGE``) and, for the CPU torch images, the
 torch wheel of the local wheelhouse (``TORCH_WHEELHOUSE``, default pip's find-links),
-linked into deploy/docker/wheelhouse for the build. The build machine's CA bundle
-(``SSL_CERT_FILE``) is passed as the ``build-ca`` secret: downloads during the build
-trust what the machine trusts, and the bundle never lands in a layer.
+linked into deploy/docker/wheelhouse for the build (the local base carries the build
+machine's CA bundle, see :mod:`standins`).
 """
 
 from __future__ import annotations
@@ -71,13 +70,6 @@ def build_args(base: str, with_wheelhouse: bool) -> dict[str, str]:
     return args
 
 
-def secret_flags() -> list[str]:
-    bundle = os.environ.get("SSL_CERT_FILE")
-    if bundle and Path(bundle).is_file():
-        return ["--secret", f"id=build-ca,src={bundle}"]
-    return []
-
-
 def build(
     kinds: Iterable[str],
     tag: str = "test",
@@ -111,7 +103,6 @@ def build(
                         "-f",
                         str(image.dockerfile),
                         *flags,
-                        *secret_flags(),
                         "-t",
                         reference,
                         str(REPO_ROOT),

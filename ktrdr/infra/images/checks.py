@@ -27,7 +27,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ktrdr.infra.images.catalogue import IMAGES, MB, REPO_ROOT, SLIM_DISK
 

@@ -8,9 +8,10 @@
   reachable CPU torch wheel is built for) or trixie (CPython 3.13, as python:3.13-slim)
   with python3, python3-venv, ca-certificates and tini; updates and security applied;
   docs, man pages and locales kept out; ``python``/``pip`` in /usr/local/bin, LANG=C.UTF-8
-  and SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt as on python:3.x-slim (uv then
-  trusts the bundle that a build mounts there as the ``build-ca`` secret), imported with
-  ``docker import``;
+  and SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt; that bundle is the build
+  machine's own (``SSL_CERT_FILE``, read from the environment): downloads in builds on
+  this base, ``docker build`` and ``docker compose build`` alike, trust what the machine
+  trusts (its egress may intercept TLS). Imported with ``docker import``;
 - ``localhost/uv:<version>``: /uv and /uvx from uv's wheel on PyPI;
 - ``localhost/ktrdr-postgres:15-bookworm`` and ``localhost/ktrdr-prometheus:bookworm``:
   Debian's packages on the bookworm base (deploy/images/{postgres,prometheus}/).
@@ -154,7 +155,8 @@ def _chroot(root: Path, command: str) -> None:
 def build_base(base: Base = DEFAULT_BASE, force: bool = False) -> str:
     """debootstrap + ``docker import`` of the local Python base image."""
     script = Path(__file__).read_bytes()
-    inputs = inputs_hash(script, base.suite, " ".join(BASE_PACKAGES))
+    bundle = machine_ca_bundle()
+    inputs = inputs_hash(script, base.suite, " ".join(BASE_PACKAGES), bundle or b"")
     if not force and up_to_date(base.image, inputs):
         return base.image
     if shutil.which("debootstrap") is None:
@@ -190,9 +192,16 @@ def build_base(base: Base = DEFAULT_BASE, force: bool = False) -> str:
         _chroot(root, "apt-get update -qq && apt-get -y -qq upgrade >/dev/null")
         _strip(root)
         _python_like_slim(root)
+        if bundle:
+            (root / "etc/ssl/certs/ca-certificates.crt").write_bytes(bundle)
         python = subprocess.run(
-            ["chroot", str(root), "/usr/bin/python3", "-c", "import platform;"
-             "print(platform.python_version())"],
+            [
+                "chroot",
+                str(root),
+                "/usr/bin/python3",
+                "-c",
+                "import platform;print(platform.python_version())",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -211,6 +220,14 @@ def build_base(base: Base = DEFAULT_BASE, force: bool = False) -> str:
         docker_import(["--numeric-owner", "-C", str(root), "."], changes, base.image)
     log(f"{base.image} (python {python}) built in {time.monotonic() - started:.0f}s")
     return base.image
+
+
+def machine_ca_bundle() -> bytes | None:
+    """The CA bundle this machine trusts (``SSL_CERT_FILE``), when it names one."""
+    configured = os.environ.get("SSL_CERT_FILE")
+    if configured and Path(configured).is_file():
+        return Path(configured).read_bytes()
+    return None
 
 
 def docker_import(tar_args: list[str], changes: list[str], image: str) -> None:
@@ -345,9 +362,7 @@ def build_services() -> dict[str, str]:
     base = build_base(DEFAULT_BASE)
     return {
         "POSTGRES_IMAGE": build_from_folder(POSTGRES_IMAGE, STANDINS_DIR / "postgres", base),
-        "PROMETHEUS_IMAGE": build_from_folder(
-            PROMETHEUS_IMAGE, STANDINS_DIR / "prometheus", base
-        ),
+        "PROMETHEUS_IMAGE": build_from_folder(PROMETHEUS_IMAGE, STANDINS_DIR / "prometheus", base),
     }
 
 
