@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata as metadata
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -99,7 +98,7 @@ def torch_problems(
 
 def check(lock: Path, variant: str, torch_only: bool = False) -> tuple[list[str], dict]:
     found = installed()
-    facts: dict = {"variant": variant, "packages": len(found), "uid": os.getuid()}
+    facts: dict = {"variant": variant, "packages": len(found)}
     problems = [] if torch_only else lock_problems(lock, found)
     problems += torch_problems(lock, variant, found, facts, torch_only)
     return problems, facts

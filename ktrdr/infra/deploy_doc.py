@@ -91,7 +91,13 @@ class Runner:
     def revisions(self) -> dict[str, set[str]]:
         """The revision label of each homelab service's running containers."""
         ids = subprocess.run(
-            [engine.docker_client(), "ps", "-q", "--filter", "label=com.docker.compose.project=ktrdr"],
+            [
+                engine.docker_client(),
+                "ps",
+                "-q",
+                "--filter",
+                "label=com.docker.compose.project=ktrdr",
+            ],
             capture_output=True,
             text=True,
             env=engine.client_env(),
@@ -126,7 +132,7 @@ def write_env_file(prefix: str) -> None:
     """The homelab .env, as the document asks: .env.example with its values filled in."""
     values = {
         "IMAGE_REGISTRY": prefix,
-        "POSTGRES_IMAGE": standins.POSTGRES_IMAGE,
+        "POSTGRES_IMAGE": registry.mirror(standins.POSTGRES_IMAGE),
         "BACKEND_PORT": BACKEND_PORT,
         "POSTGRES_PASSWORD": secrets.token_hex(24),
         "KTRDR_WORKER_SECRET": secrets.token_hex(24),

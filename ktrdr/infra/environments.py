@@ -94,7 +94,7 @@ def _homelab_env_file(tag: str, prefix: str) -> Path:
     values = {
         "IMAGE_REGISTRY": prefix,
         "IMAGE_TAG": tag,
-        "POSTGRES_IMAGE": standins.POSTGRES_IMAGE,
+        "POSTGRES_IMAGE": registry.mirror(standins.POSTGRES_IMAGE),
         "BACKEND_PORT": os.environ.get("BACKEND_PORT", HOMELAB_PORT),
         "POSTGRES_PASSWORD": secrets.token_hex(24),
         "KTRDR_WORKER_SECRET": secrets.token_hex(24),
@@ -150,6 +150,7 @@ def define(name: str, tag: str | None = None, profiles: tuple[str, ...] = ()) ->
         )
     if name == "homelab":
         tag = tag or f"sha-{build.revision()}"
+        standins.build_services()
         env_file = _homelab_env_file(tag, registry.up())
         port = env_file_values(env_file).get("BACKEND_PORT", "8000")
         files = [HOMELAB / "docker-compose.core.yml", HOMELAB / "docker-compose.workers.yml"]
@@ -346,53 +347,34 @@ def override_backend(image: str) -> Path:
     return path
 
 
+PYTEST_PACKAGES = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
+
+
+def pytest_site() -> Path:
+    """The locked pytest (pure Python) copied from this checkout's venv, to mount into an
+    image that has no test tools (and no network)."""
+    import shutil as files
+
+    site = next((REPO_ROOT / ".venv" / "lib").glob("python3*/site-packages"))
+    target = engine.private_engine().root / "pytest-site"
+    files.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for entry in site.iterdir():
+        name = entry.name.split("-")[0] if entry.name.endswith(".dist-info") else entry.name
+        if name in PYTEST_PACKAGES:
+            if entry.is_dir():
+                files.copytree(entry, target / entry.name, ignore=files.ignore_patterns("*.pyc"))
+            else:
+                files.copy(entry, target / entry.name)
+    return target
+
+
 def core_tests(image: str) -> None:
     """The control-plane unit tests inside ``image`` (its Python, its installed ktrdr)."""
-    wheels = engine.private_engine().root / "pytest-wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
-    python = subprocess.run(
-        [
-            engine.docker_client(),
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            image,
-            "python",
-            "-c",
-            "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')",
-        ],
-        capture_output=True,
-        text=True,
-        env=engine.client_env(),
-        check=True,
-    ).stdout.strip()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--only-binary=:all:",
-            "--python-version",
-            python,
-            "--platform",
-            "manylinux2014_x86_64",
-            "-d",
-            str(wheels),
-            "pytest",
-        ],
-        check=True,
-    )
-    mounts = []
+    mounts = ["-v", f"{pytest_site()}:/opt/pytest:ro"]
     for part in ("tests", "pyproject.toml", "strategies", "scripts"):
         mounts += ["-v", f"{REPO_ROOT / part}:/ktrdr/src/{part}:ro"]
-    script = (
-        "pip install --quiet --no-index --find-links /wheels --target /tmp/pytest pytest "
-        "2>/dev/null && PYTHONPATH=/tmp/pytest python -m pytest -q -p no:cacheprovider "
-        + " ".join(CORE_TEST_PATHS)
-    )
+    command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *CORE_TEST_PATHS]
     result = subprocess.run(
         [
             engine.docker_client(),
@@ -401,22 +383,20 @@ def core_tests(image: str) -> None:
             "--network",
             "none",
             *mounts,
-            "-v",
-            f"{wheels}:/wheels:ro",
             "-w",
             "/ktrdr/src",
             "-e",
+            "PYTHONPATH=/opt/pytest",
+            "-e",
             "HOME=/tmp",
             image,
-            "sh",
-            "-c",
-            script,
+            *command,
         ],
         env=engine.client_env(),
         check=False,
     )
     if result.returncode != 0:
-        raise EnvironmentCheckError(f"core-only tests failed in {image} (Python {python})")
+        raise EnvironmentCheckError(f"core-only tests failed in {image}")
 
 
 def verify_py313(timings: Timings) -> None:

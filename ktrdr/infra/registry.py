@@ -143,10 +143,27 @@ def push(tag: str, kinds: list[str], source_tag: str = "test") -> list[str]:
         source = image_ref(kind, tag=source_tag)
         for target_tag in (tag, "latest"):
             target = image_ref(kind, registry=registry, tag=target_tag)
-            subprocess.run([docker, "tag", source, target], check=True)
-            subprocess.run([docker, "push", "--quiet", target], check=True, stdout=sys.stderr)
+            subprocess.run([docker, "tag", source, target], check=True, env=engine.client_env())
+            subprocess.run(
+                [docker, "push", "--quiet", target],
+                check=True,
+                stdout=sys.stderr,
+                env=engine.client_env(),
+            )
             pushed.append(target)
     return pushed
+
+
+def mirror(image: str) -> str:
+    """Push a local stand-in (``localhost/NAME:TAG``) to the registry, so that a plain
+    ``docker compose pull`` finds it there as it finds postgres:16 on Docker Hub."""
+    target = f"{up()}/{image.removeprefix('localhost/')}"
+    docker = engine.docker_client()
+    subprocess.run([docker, "tag", image, target], check=True, env=engine.client_env())
+    subprocess.run(
+        [docker, "push", "--quiet", target], check=True, stdout=sys.stderr, env=engine.client_env()
+    )
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,8 +92,19 @@ def short(result: subprocess.CompletedProcess[str], limit: int = 300) -> str:
     return f"exit {result.returncode}: {output[-limit:]}"
 
 
+def non_root(report: Report) -> None:
+    result = in_image(report.image, "id", "-u")
+    uid = result.stdout.strip()
+    report.facts["uid"] = uid
+    report.check(
+        result.returncode == 0 and uid not in ("", "0"),
+        f"runs as non-root (uid {uid})",
+        f"id -u gave {uid!r} ({short(result)})",
+    )
+
+
 def verify_environment(report: Report) -> None:
-    """verify_env.py in a container: user, lock, torch variant (one run, JSON facts)."""
+    """verify_env.py in a container: lock and torch variant (JSON facts)."""
     image = IMAGES[report.kind]
     result = in_image(
         report.image,
@@ -112,8 +123,6 @@ def verify_environment(report: Report) -> None:
     except json.JSONDecodeError:
         facts = {}
     report.facts.update(facts)
-    uid = facts.get("uid")
-    report.check(uid not in (None, 0), f"runs as non-root (uid {uid})", short(result))
     torch = facts.get("torch", "none")
     report.check(
         result.returncode == 0 and not facts.get("problems"),
@@ -141,6 +150,7 @@ def ml_stack(report: Report) -> None:
 def smoke(kind: str, image: str) -> Report:
     report = Report(image, kind)
     print(f"{image} ({kind})", flush=True)
+    non_root(report)
     verify_environment(report)
     if kind == "backend":
         backend_entrypoints(report)
@@ -213,14 +223,19 @@ def check(kind: str, image: str, base: str) -> Report:
 
 
 def usage() -> int:
-    print(f"usage: python3 -m ktrdr.infra.images smoke <{'|'.join(IMAGES)}> <image-ref>")
+    print(
+        f"usage: python3 -m ktrdr.infra.images smoke <{'|'.join(IMAGES)}> <image-ref>",
+        file=sys.stderr,
+    )
     return 2
 
 
 def smoke_main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in IMAGES or not argv[1]:
         if argv and argv[0] not in IMAGES:
-            print(f"unknown image kind {argv[0]!r}; choose from: {', '.join(IMAGES)}")
+            print(
+                f"unknown image kind {argv[0]!r}; choose from: {', '.join(IMAGES)}", file=sys.stderr
+            )
         return usage()
     report = smoke(argv[0], argv[1])
     if report.failures:
