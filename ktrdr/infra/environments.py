@@ -317,6 +317,7 @@ def bring_up(environment: Environment, timings: Timings, label: str = "") -> Non
     timings.add(f"{label or environment.name} up -d --wait", seconds)
     problems = isolation_problems(environment.project)
     if problems:
+        down(environment)
         raise EnvironmentCheckError("; ".join(problems))
 
 
