@@ -52,7 +52,7 @@ quality: setup lock-check  ## ruff, deptry, import contracts, hadolint, deploy v
 	$(RUN) ruff format --check .
 	$(RUN) deptry .
 	$(RUN) lint-imports
-	$(RUN) hadolint deploy/docker/Dockerfile.*
+	$(RUN) hadolint deploy/docker/Dockerfile.* deploy/images/*/Dockerfile
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec \
 		deploy/environments/*/docker-compose*.yml ktrdr/infra/sandbox/templates/docker-compose.base.yml

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ktrdr.infra import engine, registry
+from ktrdr.infra.environments import filled_env_example
 from ktrdr.infra.images import standins
 from ktrdr.infra.images.catalogue import REPO_ROOT
 
@@ -128,22 +129,16 @@ class Runner:
         log("running revisions: " + ", ".join(f"{s} {sorted(r)}" for s, r in running.items()))
 
 
-def write_env_file(prefix: str) -> None:
+def write_env_file(prefix: str, postgres_image: str) -> None:
     """The homelab .env, as the document asks: .env.example with its values filled in."""
     values = {
         "IMAGE_REGISTRY": prefix,
-        "POSTGRES_IMAGE": registry.mirror(standins.POSTGRES_IMAGE),
+        "POSTGRES_IMAGE": postgres_image,
         "BACKEND_PORT": BACKEND_PORT,
         "POSTGRES_PASSWORD": secrets.token_hex(24),
         "KTRDR_WORKER_SECRET": secrets.token_hex(24),
     }
-    lines = []
-    for line in (HOMELAB / ".env.example").read_text().splitlines():
-        key, sep, _ = line.partition("=")
-        if sep and not line.startswith("#") and key in values:
-            line = f"{key}={values[key]}"
-        lines.append(line)
-    (HOMELAB / ".env").write_text("\n".join(lines) + "\n")
+    (HOMELAB / ".env").write_text(filled_env_example(values))
 
 
 def second_release(workdir: Path) -> Release:
@@ -180,11 +175,12 @@ def drill() -> list[tuple[str, float]]:
     host = engine.ensure()
     prefix = registry.up()
     standins.build_services()
+    postgres_image = registry.mirror(standins.POSTGRES_IMAGE)  # pulled like postgres:16
     runner = Runner()
     runner.env.update(
         DOCKER_HOST=host,
         IMAGE_REGISTRY=prefix,
-        POSTGRES_IMAGE=standins.POSTGRES_IMAGE,
+        POSTGRES_IMAGE=postgres_image,
         KTRDR_API_URL=f"http://127.0.0.1:{BACKEND_PORT}",
         # The throw-away clone builds with this checkout's engine and registry.
         KTRDR_ENGINE_DIR=str(engine.private_engine().root),
@@ -199,7 +195,7 @@ def drill() -> list[tuple[str, float]]:
         own_env.rename(kept)
     with tempfile.TemporaryDirectory(prefix="ktrdr-deploy-drill-") as folder:
         try:
-            write_env_file(prefix)
+            write_env_file(prefix, postgres_image)
             for name in ("build", "push", "canary"):
                 runner.run(name, release_a, release_a.checkout)
             runner.run("set-tag", release_a)

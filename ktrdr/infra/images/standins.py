@@ -38,6 +38,8 @@ from ktrdr.infra import engine
 from ktrdr.infra.images.catalogue import REPO_ROOT
 
 INPUTS_LABEL = "org.ktrdr.standin.inputs"
+# Bump when build_base changes what goes into the base (its other inputs are hashed).
+BASE_RECIPE = "base-1"
 UV_VERSION = "0.13.9"
 UV_IMAGE = f"localhost/uv:{UV_VERSION}"
 STANDINS_DIR = REPO_ROOT / "deploy" / "images"
@@ -154,9 +156,9 @@ def _chroot(root: Path, command: str) -> None:
 
 def build_base(base: Base = DEFAULT_BASE, force: bool = False) -> str:
     """debootstrap + ``docker import`` of the local Python base image."""
-    script = Path(__file__).read_bytes()
     bundle = machine_ca_bundle()
-    inputs = inputs_hash(script, base.suite, " ".join(BASE_PACKAGES), bundle or b"")
+    recipe = (BASE_RECIPE, base.suite, " ".join(BASE_PACKAGES), SLIM_DPKG, SLIM_APT, PIP_WRAPPER)
+    inputs = inputs_hash(*recipe, bundle or b"")
     if not force and up_to_date(base.image, inputs):
         return base.image
     if shutil.which("debootstrap") is None:
@@ -297,22 +299,12 @@ def build_uv(version: str = UV_VERSION) -> str:
         return image
     with tempfile.TemporaryDirectory(prefix="ktrdr-uv-") as folder:
         work = Path(folder)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--platform",
-                "manylinux2014_x86_64",
-                "--dest",
-                str(work),
-                f"uv=={version}",
-            ],
-            check=True,
+        engine.pip_download(
+            f"uv=={version}",
+            work,
+            "--only-binary=:all:",
+            "--platform",
+            "manylinux2014_x86_64",
         )
         wheel = next(work.glob("uv-*.whl"))
         with zipfile.ZipFile(wheel) as archive:
