@@ -82,12 +82,19 @@ class PrivateEngine:
         return self.root / "exec"
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return None
-        return pid
+        return live_pid(self.pidfile)
+
+
+def live_pid(pidfile: Path) -> int | None:
+    """The pid in ``pidfile`` when that process runs (a zombie left unreaped by an init
+    that does not reap counts as gone)."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, ValueError, IndexError):
+        return None
+    return None if state == "Z" else pid
 
 
 def private_engine() -> PrivateEngine:

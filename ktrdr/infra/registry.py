@@ -46,12 +46,7 @@ def _portfile() -> Path:
 
 
 def _pid() -> int | None:
-    try:
-        pid = int(_pidfile().read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
+    return engine.live_pid(_pidfile())
 
 
 def _free_port() -> int:
