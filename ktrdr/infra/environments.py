@@ -374,10 +374,29 @@ def pytest_site() -> Path:
     return target
 
 
+def readable_strategies() -> Path:
+    """The repository's strategies, readable by the image's user (a strategy written by
+    the API is private to its writer, 0600)."""
+    import shutil as files
+
+    target = engine.private_engine().root / "strategies"
+    files.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in (REPO_ROOT / "strategies").glob("*.yaml"):
+        (target / path.name).write_bytes(path.read_bytes())
+        (target / path.name).chmod(0o644)
+    return target
+
+
 def core_tests(image: str) -> None:
     """The control-plane unit tests inside ``image`` (its Python, its installed ktrdr)."""
-    mounts = ["-v", f"{pytest_site()}:/opt/pytest:ro"]
-    for part in ("tests", "pyproject.toml", "strategies", "scripts"):
+    mounts = [
+        "-v",
+        f"{pytest_site()}:/opt/pytest:ro",
+        "-v",
+        f"{readable_strategies()}:/ktrdr/src/strategies:ro",
+    ]
+    for part in ("tests", "pyproject.toml", "scripts"):
         mounts += ["-v", f"{REPO_ROOT / part}:/ktrdr/src/{part}:ro"]
     command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *CORE_TEST_PATHS]
     result = subprocess.run(
