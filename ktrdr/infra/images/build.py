@@ -22,14 +22,20 @@ from ktrdr.infra.images.catalogue import DEFAULT_REGISTRY, DOCKER_DIR, IMAGES, R
 
 WHEELHOUSE = DOCKER_DIR / "wheelhouse"
 LOCK = REPO_ROOT / "uv.lock"
+LOCKFILE_TOOL = REPO_ROOT / "deploy" / "scripts" / "lockfile.py"
 
 
 def locked_torch() -> str:
-    import tomllib
+    """The locked torch version, read by deploy/scripts/lockfile.py (the one reader of the
+    lock that the Dockerfiles and sync-cpu-torch.sh use too)."""
+    import importlib.util
 
-    packages = tomllib.loads(LOCK.read_text())["package"]
-    (version,) = {p["version"] for p in packages if p["name"] == "torch"}
-    return version
+    spec = importlib.util.spec_from_file_location("lockfile", LOCKFILE_TOOL)
+    assert spec is not None
+    assert spec.loader is not None
+    lockfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lockfile)
+    return str(lockfile.locked_version(LOCK, "torch"))
 
 
 def revision() -> str:
