@@ -16,11 +16,18 @@ export UV_PYTHON ?= 3.11
 export TORCH_WHEELHOUSE ?= $(PIP_FIND_LINKS)
 RUN := $(UV) run --no-sync
 STRATEGY ?= rsi_macd_trend
-# Images that `make images` builds and `make images-check` verifies (worker-gpu on demand).
+# Images that `make images` builds and `make images-check` verifies (worker-gpu on demand),
+# as $(IMAGE_REGISTRY)/ktrdr-<kind>:$(IMAGE_TAG) (the dev image: ktrdr-backend:dev).
 IMAGES ?= backend worker-cpu dev
+IMAGE_REGISTRY ?= ghcr.io/kpiteira
+IMAGE_TAG ?= test
+# make env-up / env-down: canary, local or homelab; make env-verify: what CI brings up.
+ENV ?= canary
+VERIFY ?= canary py313 local homelab sandboxes
 
 .PHONY: help uv setup browser test test-unit test-browser quality lock-check demo demo-local \
-	benchmark benchmark-report test-canary-functional up down images images-check
+	benchmark benchmark-report test-canary-functional up down images images-check docker-engine \
+	docker-engine-down env-up env-down env-verify deploy-drill
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -51,7 +58,7 @@ quality: setup lock-check  ## ruff, deptry, import contracts, hadolint, deploy v
 	$(RUN) ruff format --check .
 	$(RUN) deptry .
 	$(RUN) lint-imports
-	$(RUN) hadolint deploy/docker/Dockerfile.*
+	$(RUN) hadolint deploy/docker/Dockerfile.* deploy/images/*/Dockerfile
 	$(RUN) check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec \
 		deploy/environments/*/docker-compose*.yml ktrdr/infra/sandbox/templates/docker-compose.base.yml
@@ -59,10 +66,15 @@ quality: setup lock-check  ## ruff, deptry, import contracts, hadolint, deploy v
 	$(RUN) pytest -q tests/unit/infra/deploy  # deploy artifacts checked against each other
 
 demo: setup  ## Local stack up; train and backtest the example through the API; stack down
-	@trap '$(RUN) ktrdr down' EXIT; \
-	$(RUN) ktrdr up && \
-	$(RUN) ktrdr train $(STRATEGY) --follow && \
-	$(RUN) ktrdr backtest $(STRATEGY) --follow
+	@if [ -n "$$KTRDR_API_URL" ]; then \
+		echo "demo against $$KTRDR_API_URL"; \
+		$(RUN) ktrdr train $(STRATEGY) --follow && $(RUN) ktrdr backtest $(STRATEGY) --follow; \
+	else \
+		trap '$(RUN) ktrdr down' EXIT; \
+		$(RUN) ktrdr up && \
+		$(RUN) ktrdr train $(STRATEGY) --follow && \
+		$(RUN) ktrdr backtest $(STRATEGY) --follow; \
+	fi
 
 demo-local: setup  ## The same research loop in this process, without the stack
 	$(RUN) ktrdr train $(STRATEGY) --local
@@ -83,8 +95,26 @@ benchmark: setup  ## Backtest engine speed on 100,000 bars
 benchmark-report: setup browser  ## Report size and time to first render of a 3,270-bar backtest
 	$(RUN) python benchmarks/report_render.py
 
-images: setup  ## Build $(IMAGES) daemonlessly (buildah, private store, local Debian base)
-	bash deploy/images/build.sh $(IMAGES)
+docker-engine:  ## A Docker engine + Compose v2 (a private one if none answers); prints export DOCKER_HOST=...
+	@python3 -m ktrdr.infra.engine up
 
-images-check: images  ## Build, then verify $(IMAGES) in containers and print the size table
-	KTRDR_PYTHON=$(CURDIR)/.venv/bin/python python3 deploy/images/check.py $(IMAGES)
+docker-engine-down:  ## Stop the private Docker engine and the local registry that docker-engine started
+	@python3 -m ktrdr.infra.engine down
+
+images:  ## docker build $(IMAGES) from deploy/docker/ into the engine (local stand-in bases)
+	python3 -m ktrdr.infra.images build $(IMAGES) --registry $(IMAGE_REGISTRY) --tag $(IMAGE_TAG)
+
+images-check: setup  ## Build, check $(IMAGES) with docker run (+ the py3.13 backend), push to the local registry, size table
+	python3 -m ktrdr.infra.images check $(IMAGES) --py313
+
+env-up: setup  ## Bring ENV=canary|local|homelab up for real (docker compose up -d --wait)
+	$(RUN) python -m ktrdr.infra.environments up $(ENV)
+
+env-down:  ## Take ENV=canary|local|homelab down with its volumes
+	$(RUN) python -m ktrdr.infra.environments down $(ENV)
+
+env-verify: setup  ## Each of VERIFY up for real, checked (canary + drills, ...), down, nothing left
+	$(RUN) python -m ktrdr.infra.environments verify $(VERIFY)
+
+deploy-drill: setup  ## Follow docs/deploy.md: push sha-A, deploy, roll out sha-B, roll back
+	$(RUN) python -m ktrdr.infra.deploy_doc

@@ -7,6 +7,9 @@ if [ -n "${KTRDR_API_URL:-}" ]; then
 fi
 KTRDR_HOME=$(mktemp -d)
 export KTRDR_HOME
+# The canary uploads its strategies: into a copy, not into the repository's folder.
+cp -r strategies "$KTRDR_HOME/strategies"
+export KTRDR_STRATEGIES_DIR="$KTRDR_HOME/strategies"
 export KTRDR_API_PORT=${KTRDR_CANARY_PORT:-18000}
 trap '$RUN ktrdr down; rm -rf "$KTRDR_HOME"' EXIT
 $RUN ktrdr up --backtest-port 15003 --training-port 15004

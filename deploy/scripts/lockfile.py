@@ -1,10 +1,13 @@
 """Facts read from uv.lock that the image builds and checks need (stdlib only).
 
-Runs with any Python >= 3.11, before a virtual environment exists:
+Runs with any Python >= 3.11, before a virtual environment exists, and inside images
+(deploy/scripts/verify_env.py imports it):
 
     python3 deploy/scripts/lockfile.py torch-version
     python3 deploy/scripts/lockfile.py cuda-only          # one package name per line
     python3 deploy/scripts/lockfile.py no-install-flags   # --no-install-package NAME ...
+
+The one place that says which distributions make up torch's CUDA runtime.
 """
 
 from __future__ import annotations
@@ -21,11 +24,23 @@ from pathlib import Path
 CUDA_ROOT = re.compile(r"^(nvidia-.*|triton|cuda-.*)$")
 
 
+def normalise(name: str) -> str:
+    """A distribution name as the lock writes it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def is_cuda_runtime(name: str) -> bool:
+    return CUDA_ROOT.match(normalise(name)) is not None
+
+
+def _packages(lock_path: Path) -> list[dict]:
+    return tomllib.loads(lock_path.read_text())["package"]
+
+
 def load_graph(lock_path: Path) -> dict[str, set[str]]:
     """Package name -> names of its dependencies (all extras and markers merged)."""
-    data = tomllib.loads(lock_path.read_text())
     graph: dict[str, set[str]] = {}
-    for package in data["package"]:
+    for package in _packages(lock_path):
         deps = graph.setdefault(package["name"], set())
         deps.update(dep["name"] for dep in package.get("dependencies", []))
         for extra_deps in package.get("optional-dependencies", {}).values():
@@ -49,16 +64,23 @@ def _closure(graph: dict[str, set[str]], roots: Iterable[str], blocked: set[str]
 
 def cuda_only_packages(graph: dict[str, set[str]]) -> list[str]:
     """Packages reachable from torch's CUDA dependencies and from nothing else."""
-    cuda_roots = {dep for dep in graph.get("torch", set()) if CUDA_ROOT.match(dep)}
+    cuda_roots = {dep for dep in graph.get("torch", set()) if is_cuda_runtime(dep)}
     cuda_closure = _closure(graph, cuda_roots, blocked=set())
     other_roots = [name for name in graph if name not in cuda_closure]
     reachable_otherwise = _closure(graph, other_roots, blocked=cuda_roots)
     return sorted(cuda_closure - reachable_otherwise)
 
 
+def locked_versions(lock_path: Path) -> dict[str, set[str]]:
+    """Normalised name -> the versions the lock pins for it."""
+    versions: dict[str, set[str]] = {}
+    for package in _packages(lock_path):
+        versions.setdefault(normalise(package["name"]), set()).add(package["version"])
+    return versions
+
+
 def locked_version(lock_path: Path, name: str) -> str:
-    data = tomllib.loads(lock_path.read_text())
-    versions = {p["version"] for p in data["package"] if p["name"] == name}
+    versions = locked_versions(lock_path).get(normalise(name), set())
     if len(versions) != 1:
         found = sorted(versions)
         raise SystemExit(f"uv.lock: expected one locked version of {name}, found {found}")

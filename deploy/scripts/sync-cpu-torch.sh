@@ -23,12 +23,8 @@ cpu_index=${TORCH_CPU_INDEX_URL:-https://download.pytorch.org/whl/cpu}
 ${UV:-uv} sync --locked --inexact --compile-bytecode $no_install "$@"
 
 venv_python="${UV_PROJECT_ENVIRONMENT:-.venv}/bin/python"
-if "$venv_python" - "$torch_version" <<'PY' 2>/dev/null; then
-import sys, importlib.metadata as md
-import torch
-base = md.version("torch").split("+")[0]
-sys.exit(0 if base == sys.argv[1] and torch.version.cuda is None else 1)
-PY
+if "$venv_python" "$here/verify_env.py" --lock "${KTRDR_LOCK:-uv.lock}" --variant cpu --torch-only \
+    >/dev/null 2>&1; then
     echo "torch $torch_version (CPU build) already installed"
     exit 0
 fi

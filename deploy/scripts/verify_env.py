@@ -1,81 +1,123 @@
 """Check an installed environment against uv.lock and the torch variant it should have.
 
-    python deploy/scripts/verify_env.py --lock uv.lock --variant cpu|cuda|none
+    python deploy/scripts/verify_env.py --lock uv.lock --variant cpu|cuda|none [--json]
+    python deploy/scripts/verify_env.py --lock uv.lock --variant cpu --torch-only
 
-Run with the environment's own interpreter (inside an image build or a container):
+Run with the environment's own interpreter: inside an image build (every Dockerfile),
+in a container of a built image (the image checks, ``python3 -m ktrdr.infra.images``,
+mount this folder and the lock), and by sync-cpu-torch.sh. It checks:
 - every installed distribution is in the lock at a locked version (torch may carry a
   local version label such as +cpu, but its version must be the locked one);
-- ``none``: torch is absent; ``cpu``: torch.version.cuda is None and no nvidia-*,
-  triton or cuda-* distribution is installed; ``cuda``: torch.version.cuda is set.
-Prints one line per finding and exits 1 on any mismatch.
+- ``none``: torch is absent; ``cpu``: torch.version.cuda is None, CUDA is not available
+  and no CUDA runtime distribution (deploy/scripts/lockfile.py) is installed; ``cuda``:
+  torch.version.cuda is set.
+``--torch-only`` checks only that torch is the locked version, built for the variant.
+``--json`` prints the facts (torch version, CUDA, bytes of the CUDA stack) as one JSON
+line after the findings. Prints one line per finding and exits 1 on any mismatch.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata as metadata
-import re
+import json
 import sys
-import tomllib
 from pathlib import Path
 
-CUDA_ONLY = re.compile(r"^(nvidia-.*|triton|cuda-.*)$")
+from lockfile import is_cuda_runtime, locked_versions, normalise
+
+TOOLING = {"pip", "setuptools", "wheel"}  # some bases carry them in every environment
 
 
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def installed() -> dict[str, metadata.Distribution]:
+    return {normalise(d.metadata["Name"]): d for d in metadata.distributions()}
 
 
-def locked_versions(lock: Path) -> dict[str, set[str]]:
-    versions: dict[str, set[str]] = {}
-    for package in tomllib.loads(lock.read_text())["package"]:
-        versions.setdefault(normalise(package["name"]), set()).add(package["version"])
-    return versions
-
-
-def check(lock: Path, variant: str) -> list[str]:
-    problems: list[str] = []
+def lock_problems(lock: Path, found: dict[str, metadata.Distribution]) -> list[str]:
+    problems = []
     locked = locked_versions(lock)
-    installed = {normalise(d.metadata["Name"]): d.version for d in metadata.distributions()}
-    for name, version in sorted(installed.items()):
-        if name in {"pip", "setuptools", "wheel"} and name not in locked:
-            continue  # tooling some bases carry in every environment
+    for name, distribution in sorted(found.items()):
+        version = distribution.version
+        if name in TOOLING and name not in locked:
+            continue
         allowed = locked.get(name)
         if allowed is None:
             problems.append(f"{name}=={version} is not in uv.lock")
         elif version.split("+")[0] not in allowed:
             problems.append(f"{name}=={version} but uv.lock has {sorted(allowed)}")
-    cuda_packages = sorted(name for name in installed if CUDA_ONLY.match(name))
+    return problems
+
+
+def installed_bytes(distribution: metadata.Distribution) -> int:
+    total = 0
+    for file in distribution.files or []:
+        path = Path(str(distribution.locate_file(file)))
+        total += path.stat().st_size if path.is_file() else 0
+    return total
+
+
+def torch_problems(
+    lock: Path,
+    variant: str,
+    found: dict[str, metadata.Distribution],
+    facts: dict,
+    torch_only: bool = False,
+) -> list[str]:
     if variant == "none":
-        if "torch" in installed:
-            problems.append("torch is installed in an image that must not have it")
-        return problems
-    if "torch" not in installed:
-        return [*problems, "torch is missing"]
+        return ["torch is installed in an image that must not have it"] if "torch" in found else []
+    if "torch" not in found:
+        return ["torch is missing"]
     import torch
 
     cuda = torch.version.cuda
-    print(f"torch {torch.__version__} cuda={cuda} packages={len(installed)}")
+    locked = locked_versions(lock).get("torch", set())
+    facts.update(
+        torch=torch.__version__,
+        cuda=cuda,
+        cuda_available=torch.cuda.is_available(),
+        cuda_stack_bytes=sum(
+            installed_bytes(d) for n, d in found.items() if n == "torch" or is_cuda_runtime(n)
+        ),
+    )
+    print(f"torch {torch.__version__} cuda={cuda} packages={len(found)}")
+    problems = []
+    if torch.__version__.split("+")[0] not in locked:
+        problems.append(f"torch {torch.__version__} but uv.lock has {sorted(locked)}")
     if variant == "cpu":
         if cuda is not None:
             problems.append(f"torch is a CUDA build ({cuda}) in a CPU image")
-        if cuda_packages:
+        if facts["cuda_available"]:
+            problems.append("torch.cuda.is_available() is True in a CPU image")
+        cuda_packages = sorted(name for name in found if is_cuda_runtime(name))
+        if cuda_packages and not torch_only:
             problems.append(f"CUDA-only packages in a CPU image: {', '.join(cuda_packages)}")
     elif cuda is None:
         problems.append("torch is a CPU build in the CUDA image")
     return problems
 
 
+def check(lock: Path, variant: str, torch_only: bool = False) -> tuple[list[str], dict]:
+    found = installed()
+    facts: dict = {"variant": variant, "packages": len(found)}
+    problems = [] if torch_only else lock_problems(lock, found)
+    problems += torch_problems(lock, variant, found, facts, torch_only)
+    return problems, facts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lock", type=Path, default=Path("uv.lock"))
     parser.add_argument("--variant", choices=["cpu", "cuda", "none"], required=True)
+    parser.add_argument("--torch-only", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the facts as JSON")
     args = parser.parse_args()
-    problems = check(args.lock, args.variant)
+    problems, facts = check(args.lock, args.variant, args.torch_only)
     for problem in problems:
         print(f"MISMATCH {problem}")
     if not problems:
         print(f"environment matches uv.lock ({args.variant})")
+    if args.json:
+        print(json.dumps({**facts, "problems": problems}))
     return 1 if problems else 0
 
 

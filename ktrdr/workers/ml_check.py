@@ -34,3 +34,8 @@ def validate_ml_dependencies(worker_type: str) -> None:
             )
             sys.stderr.flush()
             raise SystemExit(EXIT_MISSING_ML) from None
+
+
+if __name__ == "__main__":  # python -m ktrdr.workers.ml_check: the image checks run it
+    validate_ml_dependencies("check")
+    print("ML stack imports: " + ", ".join(REQUIRED_MODULES))

@@ -27,6 +27,7 @@ from ktrdr.infra.compose_lint import (
     ComposeSchemaError,
     commented_images,
     compose_problems,
+    dockerfile_instructions,
     dockerfile_sources,
     dockerignore_patterns,
     dockerignored,
@@ -68,7 +69,7 @@ HOMELAB_FILES = [
     HOMELAB / "docker-compose.gpu-worker.yml",
 ]
 IMAGE_MODE = "# Image mode (uncomment to test with CI-built images)"
-REGISTRY = "ghcr.io/kpiteira"
+REGISTRY = "${IMAGE_REGISTRY:-ghcr.io/kpiteira}"
 
 
 def compose_files() -> list[Path]:
@@ -189,6 +190,20 @@ def test_referenced_paths_and_scrape_targets(folder: str) -> None:
     assert prometheus_problems(compose, base) == []
 
 
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=rel)
+def test_images_come_from_variables(path: Path) -> None:
+    """Registry images are named through a variable, so that the same files run a local
+    registry's tags and local stand-ins (IMAGE_REGISTRY, POSTGRES_IMAGE, PROMETHEUS_IMAGE);
+    only the locally built dev image has a plain name."""
+    for name, service in services(load_compose(path)).items():
+        image = str(service.get("image", ""))
+        if image == "ktrdr-backend:dev":
+            continue
+        assert image.startswith("${"), f"{name}: {image}"
+        if image_kind(image) is not None:
+            assert image.startswith(REGISTRY + "/"), f"{name}: {image}"
+
+
 @pytest.mark.parametrize("folder", PROJECTS)
 def test_every_ktrdr_project_has_a_backend_and_both_worker_types(folder: str) -> None:
     roles = {role for role, _ in ktrdr_services(project(folder)).values()}
@@ -296,6 +311,7 @@ def test_local_stack() -> None:
         assert service["build"] == {
             "context": "../../..",
             "dockerfile": "deploy/docker/Dockerfile.dev",
+            "args": ["BASE_IMAGE", "UV_IMAGE", "TORCH_WHEELHOUSE"],
         }, name
         assert service.get("profiles", []) == (["preprod"] if name == "mcp-preprod" else []), name
     backend = every["backend"]
@@ -305,9 +321,25 @@ def test_local_stack() -> None:
     assert service_settings(backend).database_url == default_url
     assert default_url == "sqlite:////var/lib/ktrdr/data/ktrdr.db"
     assert every["postgres"]["profiles"] == ["postgres"]
-    assert every["postgres"]["image"] == "postgres:16"
+    assert every["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:16}"
     assert every["prometheus"]["profiles"] == ["observability"]
+    assert every["prometheus"]["image"] == "${PROMETHEUS_IMAGE:-prom/prometheus:v3.1.0}"
     assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in every["prometheus"]["volumes"]
+
+
+def test_local_build_args_are_dockerfile_args() -> None:
+    """The args compose passes on from the environment are ARGs of the Dockerfile (the
+    local stand-ins: base image, uv image, torch wheelhouse; see ktrdr/infra/images)."""
+    from ktrdr.infra.images.build import build_args
+
+    dockerfile = REPO_ROOT / "deploy" / "docker" / "Dockerfile.dev"
+    declared = {
+        arg.split("=")[0] for key, arg in dockerfile_instructions(dockerfile) if key == "ARG"
+    }
+    for name, service in services(load_compose(LOCAL)).items():
+        if "build" in service:
+            assert set(service["build"]["args"]) <= declared, name
+            assert set(build_args("base", with_wheelhouse=True)) == set(service["build"]["args"])
 
 
 def test_local_postgres_profile_is_reached_through_the_database_url() -> None:
@@ -430,10 +462,12 @@ def test_canary_stack() -> None:
     ktrdr = ktrdr_services(compose)
     images = {name: service["image"] for name, (_, service) in ktrdr.items()}
     assert images == {
-        "backend": f"{REGISTRY}/ktrdr-backend:test",
-        "backtest-worker": f"{REGISTRY}/ktrdr-worker-cpu:test",
-        "training-worker": f"{REGISTRY}/ktrdr-worker-cpu:test",
+        "backend": f"{REGISTRY}/ktrdr-backend:${{IMAGE_TAG:-test}}",
+        "backtest-worker": f"{REGISTRY}/ktrdr-worker-cpu:${{IMAGE_TAG:-test}}",
+        "training-worker": f"{REGISTRY}/ktrdr-worker-cpu:${{IMAGE_TAG:-test}}",
     }
+    assert {image_kind(image) for image in images.values()} == {"backend", "worker-cpu"}
+    assert interpolate(images["backend"]) == "ghcr.io/kpiteira/ktrdr-backend:test"
     every = services(compose)
     assert every["backend"]["ports"] == ["127.0.0.1:18000:8000"]
     assert every["backtest-worker"]["ports"] == ["127.0.0.1:15003:5003"]
@@ -463,7 +497,7 @@ def homelab() -> dict[str, Any]:
 def test_homelab_images_follow_image_tag() -> None:
     kinds = {}
     for name, (_, service) in ktrdr_services(homelab()).items():
-        tagged = rf"{REGISTRY}/ktrdr-[a-z-]+:\$\{{IMAGE_TAG:-latest\}}"
+        tagged = rf"{re.escape(REGISTRY)}/ktrdr-[a-z-]+:\$\{{IMAGE_TAG:-latest\}}"
         assert re.fullmatch(tagged, service["image"]), name
         kinds[name] = image_kind(service["image"])
     assert kinds == {
@@ -482,7 +516,7 @@ def test_homelab_images_follow_image_tag() -> None:
 def test_homelab_core_runs_the_backend_on_postgres() -> None:
     every = services(load_compose(HOMELAB_FILES[0]))
     assert set(every) == {"backend", "postgres", "mcp"}
-    assert every["postgres"]["image"] == "postgres:16"
+    assert every["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:16}"
     assert "pg_isready" in " ".join(every["postgres"]["healthcheck"]["test"])
     assert every["backend"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert service_settings(every["backend"]).database_url.startswith("postgresql://ktrdr:")
@@ -528,6 +562,8 @@ def test_homelab_env_example_documents_every_variable() -> None:
     used = set().union(*(variables_used(path.read_text()) for path in HOMELAB_FILES))
     assert used == set(example) - {"COMPOSE_FILE"}
     assert example["IMAGE_TAG"] == "latest"
+    assert example["IMAGE_REGISTRY"] == "ghcr.io/kpiteira"
+    assert example["POSTGRES_IMAGE"] == "postgres:16"
     # Its COMPOSE_FILE lines name the files that exist (the GPU one commented out).
     text = (HOMELAB / ".env.example").read_text()
     for line in re.findall(r"^#? ?COMPOSE_FILE=(\S+)$", text, flags=re.MULTILINE):

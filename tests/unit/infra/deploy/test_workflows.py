@@ -6,9 +6,9 @@
 - the image build matrix names exactly the Dockerfiles under deploy/docker/ (except
   Dockerfile.dev, built locally), with the right platforms and image names, and smoke-checks
   each image before pushing it;
-- deploy/images/smoke.sh is valid bash, rejects unknown kinds with status 2, and runs the
-  right checks for each kind (against the test's own environment through a stand-in
-  `docker`).
+- the smoke check (`python3 -m ktrdr.infra.images smoke`) rejects unknown kinds with
+  status 2 and runs the right checks for each kind (against the test's own environment
+  through a stand-in `docker`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ WORKFLOWS = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")]
 BUILD_IMAGES = WORKFLOWS_DIR / "build-images.yml"
 CI = WORKFLOWS_DIR / "ci.yml"
 DOCKER_DIR = REPO / "deploy" / "docker"
-SMOKE = REPO / "deploy" / "images" / "smoke.sh"
 VENV_BIN = Path(sys.executable).parent
 LOCAL_ONLY_DOCKERFILES = {"Dockerfile.dev"}
 EXPECTED_PLATFORMS = {
@@ -255,7 +254,7 @@ def test_each_image_is_smoke_checked_on_amd64_before_the_push() -> None:
     builds = action_steps(job, "docker/build-push-action")
     assert len(builds) == 2, "a load build for the smoke check, then the push build"
     local, pushed = (b["with"] for b in builds)
-    (smoke,) = [s for s in steps(job) if "deploy/images/smoke.sh" in s.get("run", "")]
+    (smoke,) = [s for s in steps(job) if "ktrdr.infra.images smoke" in s.get("run", "")]
     order = [steps(job).index(builds[0]), steps(job).index(smoke), steps(job).index(builds[1])]
     assert order == sorted(order), names
 
@@ -264,7 +263,7 @@ def test_each_image_is_smoke_checked_on_amd64_before_the_push() -> None:
     assert local.get("push", False) is False
     assert smoke["env"]["KIND"] == "${{ matrix.kind }}"
     assert smoke["env"]["IMAGE_REF"] == local["tags"]
-    assert smoke["run"].split()[0] == "deploy/images/smoke.sh"
+    assert smoke["run"].split()[:4] == ["python3", "-m", "ktrdr.infra.images", "smoke"]
 
     assert pushed["platforms"] == "${{ matrix.platforms }}"
     assert pushed["push"] == "${{ github.event_name != 'pull_request' }}"
@@ -292,15 +291,12 @@ def test_ci_runs_lock_check_quality_and_tests() -> None:
     assert runs == ["uv lock --check", "make quality", "make test"]
 
 
-# --- the smoke script ---------------------------------------------------------------------
+# --- the smoke check ------------------------------------------------------------------
 
 
-def test_smoke_script_is_executable_bash() -> None:
-    assert SMOKE.is_file()
-    assert os.access(SMOKE, os.X_OK), "chmod +x deploy/images/smoke.sh"
-    assert SMOKE.read_text().startswith("#!/usr/bin/env bash\n")
-    result = subprocess.run(["bash", "-n", str(SMOKE)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def test_the_workflow_smoke_step_runs_the_python_checks() -> None:
+    (smoke,) = [s for s in steps(build_job()) if "ktrdr.infra.images smoke" in s.get("run", "")]
+    assert smoke["run"] == 'python3 -m ktrdr.infra.images smoke "$KIND" "$IMAGE_REF"'
 
 
 SHELL_SCRIPTS = subprocess.run(
@@ -322,15 +318,16 @@ def test_every_shell_script_passes_shellcheck(script: str) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["dev", "img:tag"], ["worker", "img:tag"], ["", "img:tag"], ["backend"], []],
-    ids=["dev", "worker", "empty", "no-image", "no-args"],
+    [["worker", "img:tag"], ["", "img:tag"], ["backend"], []],
+    ids=["worker", "empty", "no-image", "no-args"],
 )
-def test_smoke_script_rejects_unknown_kinds_and_bad_usage(args: list[str]) -> None:
+def test_smoke_rejects_unknown_kinds_and_bad_usage(args: list[str]) -> None:
     # DOCKER=false: a usage error must stop before any container is run.
     result = subprocess.run(
-        [str(SMOKE), *args],
+        [sys.executable, "-m", "ktrdr.infra.images", "smoke", *args],
         capture_output=True,
         text=True,
+        cwd=REPO,
         env={**os.environ, "DOCKER": "false"},
         timeout=30,
     )
@@ -338,35 +335,44 @@ def test_smoke_script_rejects_unknown_kinds_and_bad_usage(args: list[str]) -> No
     assert "usage:" in result.stderr
 
 
-# A stand-in for `docker run --rm [--opt value] IMAGE CMD...`: runs CMD here, with this
-# test environment's python first on PATH; `id -u` answers FAKE_UID.
+# A stand-in for `docker run --rm [--network X] [-v SRC:DST[:ro]]... IMAGE CMD...`: runs CMD
+# here (a mount's DST in CMD becomes its SRC), with this test environment's python first
+# on PATH; `id -u` answers FAKE_UID.
 FAKE_DOCKER = """#!/usr/bin/env bash
 [ "$1" = run ] || exit 125
 shift
+sources=(); targets=()
 while [ "${1#-}" != "$1" ]; do
-    case $1 in --network|-e|--env|--entrypoint) shift 2 ;; *) shift ;; esac
+    case $1 in
+        -v|--volume)
+            IFS=: read -r src dst _ <<< "$2"
+            sources+=("$src"); targets+=("$dst"); shift 2 ;;
+        --network|-e|--env|--entrypoint) shift 2 ;;
+        *) shift ;;
+    esac
 done
 shift  # the image
 if [ "$*" = "id -u" ]; then echo "$FAKE_UID"; exit 0; fi
-exec "$@"
+args=()
+for arg in "$@"; do
+    for i in "${!targets[@]}"; do arg=${arg/#${targets[$i]}/${sources[$i]}}; done
+    args+=("$arg")
+done
+exec "${args[@]}"
 """
-# Shadows torch, as on the backend image (the worker then exits 3 instead of serving).
-NO_TORCH = "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
 
 
 def run_smoke(
-    kind: str, tmp_path: Path, uid: str = "10001", without_torch: bool = False
+    kind: str, tmp_path: Path, uid: str = "10001", path_first: Path | None = None
 ) -> subprocess.CompletedProcess:
     fake = tmp_path / "docker"
     fake.write_text(FAKE_DOCKER)
     fake.chmod(0o755)
-    python_path = [str(REPO)]
-    if without_torch:
-        (tmp_path / "no-torch" / "torch").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "no-torch" / "torch" / "__init__.py").write_text(NO_TORCH)
-        python_path.insert(0, str(tmp_path / "no-torch"))
+    path = [str(VENV_BIN), os.environ["PATH"]]
+    if path_first is not None:
+        path.insert(0, str(path_first))
     return subprocess.run(
-        [str(SMOKE), kind, "example/ktrdr-test:smoke"],
+        [sys.executable, "-m", "ktrdr.infra.images", "smoke", kind, "example/ktrdr-test:smoke"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -374,8 +380,8 @@ def run_smoke(
             **os.environ,
             "DOCKER": str(fake),
             "FAKE_UID": uid,
-            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-            "PYTHONPATH": os.pathsep.join(python_path),
+            "PATH": os.pathsep.join(path),
+            "PYTHONPATH": str(REPO),
         },
         timeout=300,
     )
@@ -388,75 +394,55 @@ def local_torch_cuda() -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def test_smoke_script_backend_checks(tmp_path: Path) -> None:
-    passing = run_smoke("backend", tmp_path, without_torch=True)
-    assert passing.returncode == 0, passing.stdout + passing.stderr
+def require_cpu_torch() -> None:
+    if local_torch_cuda() != "None":
+        pytest.fail("`make setup` installs the CPU build of torch; this environment has none")
+
+
+def test_smoke_worker_checks_pass_on_this_environment(tmp_path: Path) -> None:
+    """This venv is what worker-cpu holds (the locked packages, the CPU torch build)."""
+    require_cpu_torch()
+    result = run_smoke("worker-cpu", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
     for check in (
-        "runs as non-root (uid 10001)",
-        "import torch fails (no module named torch)",
-        "from ktrdr.api.main import app works",
-        "a worker started from the backend image exits 3 naming the worker images",
+        "ok   runs as non-root (uid 10001)",
+        "ok   environment matches uv.lock, torch cpu (2.13.0+cpu, cuda None)",
+        "ok   torch, numpy, pandas and talib import",
+        "all checks passed for example/ktrdr-test:smoke",
     ):
-        assert f"ok   {check}" in passing.stdout, passing.stdout
+        assert check in result.stdout, result.stdout
 
 
-def test_smoke_script_fails_an_image_running_as_root(tmp_path: Path) -> None:
-    result = run_smoke("backend", tmp_path, uid="0", without_torch=True)
+def test_smoke_fails_an_image_running_as_root(tmp_path: Path) -> None:
+    require_cpu_torch()
+    result = run_smoke("worker-cpu", tmp_path, uid="0")
     assert result.returncode == 1, result.stdout
-    assert "FAIL runs as non-root: id -u gave '0'" in result.stdout
+    assert "FAIL runs as non-root (uid 0)" in result.stdout
+    assert "1 check(s) failed" in result.stdout
 
 
-def test_smoke_script_worker_checks_follow_the_torch_build(tmp_path: Path) -> None:
-    """Against this environment: `make setup` installs the CPU build of torch."""
-    cuda = local_torch_cuda()
-    if cuda is None:
-        pytest.skip("this environment has no torch (the ml extra)")
-    cpu, gpu = run_smoke("worker-cpu", tmp_path), run_smoke("worker-gpu", tmp_path)
-    for result in (cpu, gpu):
-        assert "ok   torch, numpy, pandas and talib import" in result.stdout, result.stdout
-    cpu_build = cuda == "None"
-    assert (cpu.returncode == 0) is cpu_build, cpu.stdout + cpu.stderr
-    assert (gpu.returncode == 0) is not cpu_build, gpu.stdout + gpu.stderr
-    expected_ok, expected_fail = (cpu, gpu) if cpu_build else (gpu, cpu)
-    assert "all checks passed for example/ktrdr-test:smoke" in expected_ok.stdout
-    assert "1 check(s) failed" in expected_fail.stdout
-    if cpu_build:
-        assert "ok   CPU torch, no CUDA packages (torch " in cpu.stdout
-        assert "FAIL torch.version.cuda is set" in gpu.stdout
+def test_smoke_fails_a_cpu_torch_in_the_gpu_image(tmp_path: Path) -> None:
+    require_cpu_torch()
+    result = run_smoke("worker-gpu", tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "torch is a CPU build in the CUDA image" in result.stdout
 
 
-def test_smoke_script_fails_a_backend_with_torch(tmp_path: Path) -> None:
-    """A backend image that carries torch fails (the worker check is skipped here: with
-    torch present the worker would start serving)."""
-    if local_torch_cuda() is None:
-        pytest.skip("this environment has no torch (the ml extra)")
+def test_smoke_fails_a_backend_with_torch(tmp_path: Path) -> None:
+    """A backend image that carries torch fails; a worker started there would serve (here a
+    stand-in python exits 0 for it instead of serving), which fails the exit-3 check."""
+    require_cpu_torch()
     fake = tmp_path / "bin" / "python"
     fake.parent.mkdir()
-    # `python -m ktrdr.workers backtesting` must not start a server here.
     fake.write_text(
         "#!/usr/bin/env bash\n"
         '[ "$1 $2 $3" = "-m ktrdr.workers backtesting" ] && exit 0\n'
         f'exec {sys.executable} "$@"\n'
     )
     fake.chmod(0o755)
-    docker = tmp_path / "docker"
-    docker.write_text(FAKE_DOCKER)
-    docker.chmod(0o755)
-    result = subprocess.run(
-        [str(SMOKE), "backend", "example/ktrdr-test:smoke"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={
-            **os.environ,
-            "DOCKER": str(docker),
-            "FAKE_UID": "10001",
-            "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
-            "PYTHONPATH": str(REPO),
-        },
-        timeout=300,
-    )
+    result = run_smoke("backend", tmp_path, path_first=fake.parent)
     assert result.returncode == 1, result.stdout
-    assert "FAIL import torch fails" in result.stdout
-    assert "FAIL a worker started from the backend image exits 3: exit 0" in result.stdout
+    assert "torch is installed in an image that must not have it" in result.stdout
+    assert "ok   from ktrdr.api.main import app works" in result.stdout
+    assert "FAIL a worker started from the backend image exits 3" in result.stdout
     assert "2 check(s) failed" in result.stdout
