@@ -36,6 +36,7 @@ from pathlib import Path
 from ktrdr.infra import engine, registry
 from ktrdr.infra.images import build, standins
 from ktrdr.infra.images.catalogue import PUBLISHED, REPO_ROOT, image_ref
+from ktrdr.infra.mcp_drill import research_through_container
 
 ENVIRONMENTS = REPO_ROOT / "deploy" / "environments"
 HOMELAB = ENVIRONMENTS / "homelab"
@@ -459,6 +460,11 @@ def verify_local(timings: Timings) -> None:
         started = time.monotonic()
         demo_against(environment.api_url)
         timings.add("make demo against local", time.monotonic() - started)
+        started = time.monotonic()
+        container = environment.compose("ps", "-q", "mcp-local", capture=True).strip()
+        summary = research_through_container(engine.docker_client(), container)
+        log(f"MCP through docker exec -i mcp-local: {summary}")
+        timings.add("train + backtest through mcp-local", time.monotonic() - started)
     finally:
         teardown(environment, timings)
     environment = define("local", profiles=("postgres", "observability"))
