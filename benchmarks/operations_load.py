@@ -1,9 +1,11 @@
 """Polling load on a live backend: requests/s and latency while backtests run.
 
 One backend (SQLite), one training worker (to make the model) and two backtest workers,
-as processes on 127.0.0.1; 200 backtests are queued, and a second process polls
-``GET /operations?limit=50`` and ``GET /operations/{id}`` from several threads until
-every backtest has ended (bounded: at most ``--max-seconds`` and ``--max-requests``).
+as processes on 127.0.0.1. A second process starts polling ``GET /operations?limit=50``
+and ``GET /operations/{id}`` (ids taken from the lists it reads) from several threads,
+then 200 backtests are queued; polling goes on until every backtest has ended and at
+least ``--min-seconds`` have passed (bounded: at most ``--max-seconds`` and
+``--max-requests``).
 Prints requests/s, p50/p95/p99 latency per route, failed requests, and whether every
 operation completed exactly once (one completion each, no retry, one finish accepted).
 
@@ -36,19 +38,26 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def poll(
     api_url: str,
-    op_ids: list[str],
     threads: int,
+    min_seconds: float,
     max_seconds: float,
     max_requests: int,
+    queued: Any,
     out: Any,
 ) -> None:
-    """In its own process: hammer the two read routes until every operation has ended."""
+    """In its own process: hammer the two read routes until every operation has ended.
+
+    ``queued`` is set by the parent once all backtests are queued; before that an empty
+    queue does not mean the work is over.
+    """
     latencies: dict[str, list[float]] = {"list": [], "get": []}
     errors: list[str] = []
     done = threading.Event()
     lock = threading.Lock()
     count = [0]
-    deadline = time.monotonic() + max_seconds
+    seen_ids: list[str] = []
+    start = time.monotonic()
+    deadline = start + max_seconds
 
     def loop(index: int) -> None:
         with httpx.Client(base_url=f"{api_url}/api/v1", timeout=10) as client:
@@ -59,11 +68,11 @@ def poll(
                         return
                     count[0] += 1
                 turn += 1
-                kind = "list" if turn % 2 else "get"
+                kind = "get" if turn % 2 and seen_ids else "list"
                 path = (
                     "/operations?limit=50"
                     if kind == "list"
-                    else f"/operations/{op_ids[turn % len(op_ids)]}"
+                    else f"/operations/{seen_ids[turn % len(seen_ids)]}"
                 )
                 started = time.perf_counter()
                 try:
@@ -73,12 +82,17 @@ def poll(
                     errors.append(f"{kind}: {error}")
                     continue
                 latencies[kind].append(time.perf_counter() - started)
+                if kind == "list":
+                    ids = [item["id"] for item in response.json()["operations"]]
+                    with lock:
+                        seen_ids[:] = ids or seen_ids
 
     def watch() -> None:
         with httpx.Client(base_url=f"{api_url}/api/v1", timeout=10) as client:
             while time.monotonic() < deadline:
                 counts = client.get("/health").json()["operations"]
-                if counts["pending"] == 0 and counts["running"] == 0:
+                idle = counts["pending"] == 0 and counts["running"] == 0
+                if idle and queued.is_set() and time.monotonic() - start >= min_seconds:
                     break
                 time.sleep(0.5)
         done.set()
@@ -98,6 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backtests", type=int, default=200)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--min-seconds", type=float, default=20)
     parser.add_argument("--max-seconds", type=float, default=300)
     parser.add_argument("--max-requests", type=int, default=200_000)
     args = parser.parse_args()
@@ -117,25 +132,29 @@ def main() -> int:
         for name in ("bt-1", "bt-2"):
             stack.start_worker(name, "backtesting")
         stack.wait_for_workers(backtesting=2)
+        results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
+        queued = multiprocessing.Event()
+        poller = multiprocessing.Process(
+            target=poll,
+            args=(
+                stack.api_url,
+                args.threads,
+                args.min_seconds,
+                args.max_seconds,
+                args.max_requests,
+                queued,
+                results,
+            ),
+        )
+        poller.start()
+        time.sleep(1)  # polling is under way before the first start
         op_ids = [
             stack.post(
                 "/backtests/start", {"strategy_name": "canary_smoke", "model": model["model_id"]}
             )["operation_id"]
             for _ in range(args.backtests)
         ]
-        results: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
-        poller = multiprocessing.Process(
-            target=poll,
-            args=(
-                stack.api_url,
-                op_ids,
-                args.threads,
-                args.max_seconds,
-                args.max_requests,
-                results,
-            ),
-        )
-        poller.start()
+        queued.set()
         figures = results.get(timeout=args.max_seconds + 60)
         poller.join(30)
         finals = [stack.operation(op_id) for op_id in op_ids]

@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 from pydantic import Field
 
 from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, worker_call
 from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_FINISHED, OPERATIONS_STARTED
+from ktrdr.control.api.responses import model_response
 from ktrdr.control.api.services import Services
 from ktrdr.control.operations.store import ReportOutcome
 from ktrdr.core.api_models import (
@@ -88,15 +90,18 @@ def list_operations(
     type: OperationType | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=10_000_000),
-) -> OperationPage:
+) -> Response:
     """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
     records, total = services.operations.list(status, type, limit, offset)
-    return OperationPage(operations=records, total=total, limit=limit, offset=offset)
+    return model_response(
+        OperationPage(operations=records, total=total, limit=limit, offset=offset)
+    )
 
 
 @router.get("/operations/{operation_id}", response_model=Operation)
-def get_operation(operation_id: OperationIdPath, services: ServicesDep) -> Operation:
-    return services.operations.get(operation_id)
+def get_operation(operation_id: OperationIdPath, services: ServicesDep) -> Response:
+    """One operation with its result."""
+    return model_response(services.operations.get(operation_id))
 
 
 @router.get(
