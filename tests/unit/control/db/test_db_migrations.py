@@ -30,25 +30,25 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def test_head_revision_is_the_first_migration() -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_empty_database_is_migrated_to_head(engine: Engine) -> None:
     assert current_revision(engine) is None
-    assert upgrade_to_head(engine) == "0002"
-    assert current_revision(engine) == "0002"
+    assert upgrade_to_head(engine) == "0003"
+    assert current_revision(engine) == "0003"
     assert {"operations", "alembic_version"} <= set(inspect(engine).get_table_names())
 
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
-    assert upgrade_to_head(engine) == "0002"
-    assert upgrade_to_head(engine) == "0002"
-    assert current_revision(engine) == "0002"
+    assert upgrade_to_head(engine) == "0003"
+    assert upgrade_to_head(engine) == "0003"
+    assert current_revision(engine) == "0003"
 
 
 def test_upgrade_accepts_a_url(db_url: str, engine: Engine) -> None:
-    assert upgrade_to_head(db_url) == "0002"
-    assert current_revision(engine) == "0002"
+    assert upgrade_to_head(db_url) == "0003"
+    assert current_revision(engine) == "0003"
 
 
 def test_migration_matches_the_orm_model(engine: Engine) -> None:
@@ -71,6 +71,8 @@ def test_migrated_columns_and_indexes_match_the_model(engine: Engine) -> None:
     assert indexes == {
         "ix_operations_status": ["status"],
         "ix_operations_status_created_at": ["status", "created_at"],
+        "ix_operations_parent_id": ["parent_id"],
+        "uq_operations_parent_child_key": ["parent_id", "child_key"],
     }
     assert {i.name for i in model.indexes} == set(indexes)
 
@@ -96,14 +98,14 @@ def test_concurrent_upgrades_in_threads_all_succeed(db_url: str) -> None:
     for engine in engines:
         engine.dispose()
     assert errors == []
-    assert results == ["0002"] * len(engines)
+    assert results == ["0003"] * len(engines)
 
 
 def test_two_processes_upgrading_at_once_both_succeed(db_url: str, tmp_path: Path) -> None:
     results = run_together(f"print(upgrade_to_head({db_url!r}))", 2, tmp_path)
     for result in results:
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "0002"
+        assert result.stdout.strip() == "0003"
     engine = create_database_engine(db_url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     engine.dispose()
