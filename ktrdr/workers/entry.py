@@ -15,7 +15,7 @@ from ktrdr.core.server import serve
 from ktrdr.core.settings import Settings, get_settings
 from ktrdr.workers.ml_check import validate_ml_dependencies
 
-USAGE = "usage: python -m ktrdr.workers backtesting|training"
+USAGE = "usage: python -m ktrdr.workers backtesting|training|research"
 
 
 def run_worker(worker_type: WorkerType, settings: Settings) -> None:

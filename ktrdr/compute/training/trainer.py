@@ -124,7 +124,8 @@ def train_network(
                         message=f"epoch {epoch}/{config.epochs}, batch {batch + 1}/{batches}",
                         items_done=done,
                         items_total=config.epochs * batches,
-                        details={"epoch": epoch, "batch": batch + 1},
+                        # The last finished epoch's validation loss: a sweep prunes on it.
+                        details={"epoch": epoch, "batch": batch + 1, **_last_epoch(history)},
                     )
                 )
         val = _evaluate(model, validation, plain_loss, target)
@@ -159,3 +160,9 @@ def train_network(
     cpu_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     seconds = round(time.perf_counter() - started, 3)
     return TrainingOutput(cpu_state, metrics, history, str(target), seconds)
+
+
+def _last_epoch(history: list[dict[str, float]]) -> dict[str, float]:
+    if not history:
+        return {}
+    return {"epochs_done": history[-1]["epoch"], "val_loss": history[-1]["val_loss"]}

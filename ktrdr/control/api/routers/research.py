@@ -215,5 +215,3 @@ def cancel_child(
     if child.status == OperationStatus.RUNNING and worker is not None:
         services.worker_client.cancel(worker.endpoint_url, child.id)
     return record.summary()
-
-
