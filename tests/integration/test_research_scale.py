@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from tests.support.fake_backend import wait_for
 from tests.support.stack import Stack, canary_strategy
@@ -88,3 +87,115 @@ def test_walkforward_runs_its_folds_on_every_worker_and_stitches_them(stack: Sta
     assert report.status_code == 200
     assert "Walk-forward" in report.text
     print(f"walk-forward of 3 folds: {time.monotonic() - started:.1f}s")
+
+
+def test_sweep_runs_trials_prunes_saves_and_tests_the_best(stack: Stack) -> None:
+    started = time.monotonic()
+    parent_id = stack.post(
+        "/sweeps/start",
+        {
+            "strategy_name": STRATEGY,
+            "space": SPACE,
+            "trials": 3,
+            "objective": "total_return",
+            "parallel": 2,
+            "seed": 7,
+        },
+    )["operation_id"]
+    done = stack.wait_status(parent_id, "completed", "failed", "cancelled", timeout_s=300)
+    assert done["status"] == "completed", done["error"]
+    result = done["result"]
+    assert result["study_name"] == f"ktrdr-sweep-{parent_id}"
+    assert len(result["trials"]) == 3
+    counts = result["counts"]
+    assert counts["complete"] + counts["pruned"] + counts["fail"] == 3
+    assert counts["complete"] >= 1
+    kids = children(stack, parent_id)
+    for trial in result["trials"]:
+        assert f"trial-{trial['number']}-train" in kids
+        assert set(trial["values"]) == set(SPACE)
+        low, high = SPACE["indicators.rsi_14.params.period"].values()
+        assert low <= trial["values"]["indicators.rsi_14.params.period"] <= high
+        if trial["state"] == "complete":
+            backtest = stack.operation(kids[f"trial-{trial['number']}-backtest"]["id"])
+            # Scored on the model's validation split, never its test split.
+            assert (
+                backtest["params"]["start_date"]
+                >= backtest["result"]["splits"]["validation"][0][:10]
+            )
+            assert backtest["result"]["range"]["end"] < backtest["result"]["splits"]["test"][0]
+            assert trial["value"] == pytest.approx(backtest["result"]["metrics"]["total_return"])
+    best = result["best"]
+    completed = [t for t in result["trials"] if t["state"] == "complete"]
+    assert best["value"] == max(t["value"] for t in completed)
+    # Backtested once on the untouched test split, and saved as a new strategy.
+    final = stack.operation(kids["final-backtest"]["id"])
+    assert final["result"]["range"]["source"] == "test_split"
+    assert best["test_backtest"]["metrics"] == final["result"]["metrics"]
+    saved = wait_for(
+        lambda: (stack.home / "strategies" / f"{best['strategy_name']}.yaml").is_file(),
+        timeout_s=10,
+    )
+    assert saved
+    strategies = {s["name"] for s in stack.get("/strategies")}
+    assert best["strategy_name"] in strategies
+    report = httpx.get(f"{stack.api_url}/api/v1/operations/{parent_id}/report", timeout=10)
+    assert report.status_code == 200
+    assert "Best trial" in report.text
+    print(f"sweep of 3 trials: {time.monotonic() - started:.1f}s")
+
+
+def test_cancelling_a_parent_cancels_its_children_and_its_driver(stack: Stack) -> None:
+    stack.put_strategy("canary_slow", canary_strategy("canary_slow", epochs=5000))
+    parent_id = stack.post("/walkforward/start", {"strategy_name": "canary_slow", "folds": 3})[
+        "operation_id"
+    ]
+    wait_for(
+        lambda: sum(kid["status"] == "running" for kid in children(stack, parent_id).values()) >= 2,
+        timeout_s=60,
+        interval_s=0.2,
+    )
+    stack.delete(f"/operations/{parent_id}")
+    final = stack.wait_status(parent_id, "cancelled", timeout_s=30)
+    assert final["status"] == "cancelled"
+    kids = children(stack, parent_id)
+    assert {kid["status"] for kid in kids.values()} == {"cancelled"}
+    # Every worker really stopped: all idle again, none holds an operation.
+    wait_for(
+        lambda: all(
+            w["status"] == "idle" and w["current_operation_id"] is None
+            for w in stack.get("/workers")
+        ),
+        timeout_s=30,
+        interval_s=0.2,
+    )
+    assert len(children(stack, parent_id)) == len(kids)  # the driver made no more
+
+
+def test_a_child_whose_worker_is_killed_is_requeued_and_the_parent_completes(
+    stack: Stack,
+) -> None:
+    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=150))
+    parent_id = stack.post("/walkforward/start", {"strategy_name": "canary_mid", "folds": 2})[
+        "operation_id"
+    ]
+    victim = wait_for(
+        lambda: next(
+            (
+                kid
+                for kid in children(stack, parent_id).values()
+                if kid["status"] == "running" and kid["worker_id"] == "trainer-1"
+            ),
+            None,
+        ),
+        timeout_s=60,
+        interval_s=0.1,
+    )
+    stack.stop("trainer-1", signal.SIGKILL)
+    done = stack.wait_status(parent_id, "completed", "failed", timeout_s=300)
+    assert done["status"] == "completed", done["error"]
+    again = stack.operation(victim["id"])
+    assert again["status"] == "completed"
+    assert again["attempts"] == 1  # re-queued once, then finished on the other trainer
+    assert again["worker_id"] == "trainer-2"
+    assert len(children(stack, parent_id)) == 4  # no duplicate children
