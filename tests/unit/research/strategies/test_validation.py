@@ -12,6 +12,7 @@ from ktrdr.research.strategies import (
     validate_strategy_text,
 )
 from tests.conftest import STRATEGIES_DIR
+from tests.support.paths import STRATEGY_FILES
 
 EXAMPLE = (STRATEGIES_DIR / "rsi_macd_trend.yaml").read_text()
 
@@ -38,7 +39,7 @@ def edited(**changes: object) -> str:
 
 @pytest.mark.parametrize(
     "path",
-    sorted(p for p in STRATEGIES_DIR.glob("*.yaml") if not p.name.endswith(".space.yaml")),
+    STRATEGY_FILES,
     ids=lambda p: p.stem,
 )
 def test_bundled_examples_are_valid(path: Path) -> None:
