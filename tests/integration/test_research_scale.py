@@ -199,3 +199,60 @@ def test_a_child_whose_worker_is_killed_is_requeued_and_the_parent_completes(
     assert again["attempts"] == 1  # re-queued once, then finished on the other trainer
     assert again["worker_id"] == "trainer-2"
     assert len(children(stack, parent_id)) == 4  # no duplicate children
+
+
+@pytest.mark.parametrize("kind", ["walkforward", "sweep"])
+def test_a_lost_driver_is_requeued_and_reattaches_to_its_children(stack: Stack, kind: str) -> None:
+    # Long enough to be running when the driver dies (a sweep trains on all the bars).
+    epochs = 100 if kind == "walkforward" else 40
+    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=epochs))
+    body: dict[str, object] = {"strategy_name": "canary_mid"}
+    if kind == "walkforward":
+        body["folds"] = 3
+    else:
+        body.update(space=SPACE, trials=3, parallel=2, seed=5, pruning=False)
+    path = "/walkforward/start" if kind == "walkforward" else "/sweeps/start"
+    parent_id = stack.post(path, body)["operation_id"]
+    wait_for(
+        lambda: sum(k["status"] == "running" for k in children(stack, parent_id).values()) >= 2,
+        timeout_s=60,
+        interval_s=0.1,
+    )
+    before = children(stack, parent_id)
+    stack.stop("driver", signal.SIGKILL)  # the driver dies; its children go on
+    wait_for(lambda: stack.operation(parent_id)["status"] == "pending", timeout_s=30)
+    stack.start_worker("driver-2", "research")
+    done = stack.wait_status(parent_id, "completed", "failed", timeout_s=300)
+    assert done["status"] == "completed", done["error"]
+    assert done["worker_id"] == "driver-2"
+    assert done["attempts"] == 1
+    kids = children(stack, parent_id)
+    for key, child in before.items():  # asked for again by key: the same children
+        assert kids[key]["id"] == child["id"]
+    assert {kid["attempts"] for kid in kids.values()} == {0}  # none was restarted
+    if kind == "walkforward":
+        assert len(kids) == 6
+    else:
+        trials = done["result"]["trials"]
+        assert [t["number"] for t in trials] == [0, 1, 2]
+        assert sorted(k for k in kids if k.endswith("-train")) == [
+            f"trial-{n}-train" for n in range(3)
+        ]
+
+
+def test_a_backend_restart_mid_sweep_loses_nothing(stack: Stack) -> None:
+    parent_id = stack.post(
+        "/sweeps/start",
+        {"strategy_name": STRATEGY, "space": SPACE, "trials": 4, "parallel": 2, "seed": 3},
+    )["operation_id"]
+    wait_for(lambda: len(children(stack, parent_id)) >= 2, timeout_s=60, interval_s=0.1)
+    assert stack.stop("backend") == 0
+    stack.start_backend()
+    done = stack.wait_status(parent_id, "completed", "failed", timeout_s=300)
+    assert done["status"] == "completed", done["error"]
+    assert done["attempts"] == 0  # the same driver carried on
+    result = done["result"]
+    assert [t["number"] for t in result["trials"]] == [0, 1, 2, 3]
+    kids = children(stack, parent_id)
+    trained = [key for key in kids if key.endswith("-train")]
+    assert sorted(trained) == [f"trial-{n}-train" for n in range(4)]
