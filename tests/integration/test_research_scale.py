@@ -26,8 +26,10 @@ SPACE = {
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    # One re-queue per operation: the lost-worker drill relies on it.
-    running = Stack(home=tmp_path / "home", env_overrides={"KTRDR_OPERATION_MAX_RETRIES": "1"})
+    # One re-queue per operation: the lost-worker drill relies on it. Two trainers share
+    # this host's cores: one torch thread each, or they slow each other down many times.
+    env = {"KTRDR_OPERATION_MAX_RETRIES": "1", "KTRDR_TORCH_THREADS": "1"}
+    running = Stack(home=tmp_path / "home", env_overrides=env)
     running.start_backend()
     try:
         running.start_worker("driver", "research")
