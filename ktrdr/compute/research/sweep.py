@@ -41,16 +41,24 @@ def best_strategy_name(strategy: str, operation_id: str) -> str:
     return strategy[: 64 - len(suffix)] + suffix
 
 
-def open_study(storage_url: str, name: str, params: SweepParams) -> optuna.Study:
-    """The study ``name`` in the database at ``storage_url``, created if new."""
-    # ktrdr's alembic owns the shared `alembic_version` table: Optuna's own schema check
-    # reads that table, so it is skipped (its tables are created as they are).
+def open_storage(storage_url: str) -> optuna.storages.RDBStorage:
+    """Optuna's storage in ktrdr's own database.
+
+    ktrdr's migrations own the shared ``alembic_version`` table, and Optuna's schema
+    check reads that table (and would refuse ktrdr's revision), so the check is skipped;
+    Optuna's own tables are created beside ktrdr's as they are.
+    """
     engine_kwargs: dict[str, Any] = {}
     if storage_url.startswith("sqlite"):
-        engine_kwargs["connect_args"] = {"timeout": 30}
-    storage = optuna.storages.RDBStorage(
+        engine_kwargs["connect_args"] = {"timeout": 30}  # the backend writes there too
+    return optuna.storages.RDBStorage(
         storage_url, skip_compatibility_check=True, engine_kwargs=engine_kwargs
     )
+
+
+def open_study(storage_url: str, name: str, params: SweepParams) -> optuna.Study:
+    """The study ``name`` in the database at ``storage_url``, created if new."""
+    storage = open_storage(storage_url)
     sampler: optuna.samplers.BaseSampler = (
         optuna.samplers.TPESampler(seed=params.seed)
         if params.sampler == "tpe"
