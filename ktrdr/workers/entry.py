@@ -1,4 +1,4 @@
-"""Start a worker: ``python -m ktrdr.workers backtesting|training``.
+"""Start a worker: ``python -m ktrdr.workers backtesting|training|research``.
 
 The one way a worker runs (``ktrdr worker start``, ``ktrdr up``, the images and compose
 all run this module). The compute stack is checked before anything imports it, so a
