@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from ktrdr.cli.compute_bridge import load_compute
 from ktrdr.cli.context import api_client, data_store, settings
 from ktrdr.cli.follow import follow_operation
-from ktrdr.cli.output import console, print_json, read_text_file, table
+from ktrdr.cli.output import console, error_console, print_json, read_text_file, table
 from ktrdr.cli.report_file import write_local_report, write_report
 from ktrdr.cli.research_commands import REPORT_HELP, _limit_threads, _progress_bar, _sync_strategy
 from ktrdr.control.db.migrate import upgrade_to_head
@@ -289,7 +289,8 @@ def sweep(
     if best:
         save_strategy(settings().strategies_dir, best["strategy_name"], best["strategy_yaml"])
     study = params.resume or operation_id
-    console.print(f"study [bold]{result['study_name']}[/] (continue it with --resume {study})")
+    # On stderr: stdout stays the result (--json).
+    error_console.print(f"study {result['study_name']} (continue it with --resume {study})")
     _print_sweep(result, as_json)
     if report is not None:
         write_local_report(report, OperationType.SWEEP, result)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -10,7 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from ktrdr.cli.app import app
+from ktrdr.core.settings import get_settings
 from tests.support.fake_backend import wait_for
 from tests.support.stack import Stack, canary_strategy
 
@@ -258,3 +263,48 @@ def test_a_backend_restart_mid_sweep_loses_nothing(stack: Stack) -> None:
     kids = children(stack, parent_id)
     trained = [key for key in kids if key.endswith("-train")]
     assert sorted(trained) == [f"trial-{n}-train" for n in range(4)]
+
+
+def test_the_cli_runs_both_through_the_backend(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KTRDR_API_URL", stack.api_url)
+    monkeypatch.setenv("KTRDR_HOME", str(tmp_path / "cli-home"))
+    get_settings.cache_clear()
+    strategy = tmp_path / "cli_scale.yaml"
+    strategy.write_text(canary_strategy("cli_scale", epochs=3))
+    space = tmp_path / "cli_scale.space.yaml"
+    space.write_text(yaml.safe_dump({"params": SPACE}))
+    runner = CliRunner()
+    try:
+        walked = runner.invoke(
+            app, ["walkforward", str(strategy), "--folds", "2", "--follow", "--json"]
+        )
+        assert walked.exit_code == 0, walked.output
+        assert [row["fold"] for row in json.loads(walked.stdout)["folds"]] == [1, 2]
+        report = tmp_path / "sweep.html"
+        swept = runner.invoke(
+            app,
+            [
+                "sweep",
+                str(strategy),
+                "--space",
+                str(space),
+                "--trials",
+                "2",
+                "--report",
+                str(report),
+            ],
+        )
+        assert swept.exit_code == 0, swept.output
+        assert "saved as strategy" in swept.stdout
+        assert "Best trial" in report.read_text()
+        bad = tmp_path / "bad.space.yaml"
+        bad.write_text(yaml.safe_dump({"params": {"indicators[5].params.period": {"low": 1}}}))
+        refused = runner.invoke(app, ["sweep", str(strategy), "--space", str(bad)])
+        assert refused.exit_code == 1
+        assert "bad.space.yaml is invalid" in refused.output
+        assert "params['indicators[5].params.period']: strategy has 2 indicators" in refused.output
+        assert runner.invoke(app, ["walkforward", str(strategy), "--folds", "99"]).exit_code == 1
+    finally:
+        get_settings.cache_clear()
