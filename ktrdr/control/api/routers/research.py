@@ -32,7 +32,7 @@ from ktrdr.core.api_models import (
     Problem,
 )
 from ktrdr.core.enums import OperationStatus, OperationType
-from ktrdr.core.errors import InvalidInputError, NotFoundError
+from ktrdr.core.errors import ConflictError, InvalidInputError, NotFoundError
 from ktrdr.core.protocol import (
     MAX_FOLDS,
     PARAMS_BY_TYPE,
@@ -101,6 +101,11 @@ def start_sweep(request: SweepRequest, services: ServicesDep) -> OperationStarte
         if earlier.type != OperationType.SWEEP or earlier.strategy_name != config.name:
             raise InvalidInputError(
                 f"operation {request.resume} is not a sweep of {config.name!r}", field="resume"
+            )
+        if not earlier.status.is_terminal:  # two drivers of one study would fight over it
+            raise ConflictError(
+                f"sweep {request.resume} is still {earlier.status}: resume it once it has ended",
+                field="resume",
             )
     params = request.model_dump(mode="json", exclude={"strategy_name"}, exclude_none=True)
     return _queue_parent(services, OperationType.SWEEP, config.name, text, params)
