@@ -287,7 +287,8 @@ class SweepDriver:
         return {
             "number": frozen.number,
             "state": frozen.state.name.lower(),
-            "value": frozen.value,
+            # A pruned trial's Optuna value is its last intermediate one (a loss): no score.
+            "value": frozen.value if frozen.state == TrialState.COMPLETE else None,
             "values": attrs.get("values", {}),
             "model_id": attrs.get("model_id"),
             "training_id": attrs.get("training_id"),

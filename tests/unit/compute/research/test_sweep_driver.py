@@ -120,6 +120,7 @@ def test_hopeless_trials_are_pruned_and_the_best_is_tested_once(database: str) -
     assert states == ["complete", "complete", "pruned", "pruned"]
     assert children.stopped == ["trial-2-train", "trial-3-train"]
     assert all(t["last_epoch_reported"] < EPOCHS for t in result["trials"][2:])
+    assert [t["value"] for t in result["trials"][2:]] == [None, None]  # pruned: no score
     # Scored on the validation split of the trial's own model.
     backtest = children.params_of("trial-1-backtest")
     assert backtest == {
