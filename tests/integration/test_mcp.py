@@ -48,6 +48,8 @@ TOOLS = {
     "get_operation_metrics",
     "start_training",
     "start_backtest",
+    "start_walkforward",
+    "start_sweep",
     "validate_strategy",
     "upload_strategy",
     "list_models",
@@ -121,6 +123,30 @@ def test_stdio_a_broken_strategy_is_refused_with_its_yaml_path(
 
             both = await call(session, "validate_strategy", yaml_text=BROKEN, strategy_name="x")
             assert tool_error(both)["code"] == "invalid_argument"
+
+    anyio.run(scenario)
+
+
+def test_stdio_walkforward_and_sweep_are_queued_or_refused_by_field(
+    stack: Stack, errlog: TextIO
+) -> None:
+    async def scenario() -> None:
+        async with stdio_session(stack.api_url, TOKEN, errlog) as session:
+            await call(
+                session, "upload_strategy", name="mcp_scale", yaml_text=canary_strategy("mcp_scale")
+            )
+            walked = structured(
+                await call(session, "start_walkforward", strategy_name="mcp_scale", folds=2)
+            )
+            assert walked["status"] == "pending"  # this stack has no research worker
+            space = {"indicators[5].params.period": {"low": 7, "high": 21}}
+            refused = await call(session, "start_sweep", strategy_name="mcp_scale", space=space)
+            error = tool_error(refused)
+            assert error["status"] == 422
+            assert error["field"] == "params['indicators[5].params.period']"
+            assert "strategy has 2 indicators" in refused.content[0].text
+            for op_id in (walked["operation_id"],):
+                await call(session, "cancel_operation", operation_id=op_id)
 
     anyio.run(scenario)
 
