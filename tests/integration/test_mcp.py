@@ -157,7 +157,7 @@ def test_stdio_train_wait_backtest_the_new_model_and_read_results(
     async def scenario() -> None:
         async with stdio_session(stack.api_url, TOKEN, errlog) as session:
             health = structured(await call(session, "check_backend_health"))
-            assert health["workers"] == {"backtesting": 1, "training": 1}
+            assert health["workers"] == {"backtesting": 1, "training": 1, "research": 0}
             stored = await call(
                 session, "upload_strategy", name="canary_smoke", yaml_text=canary_strategy()
             )
