@@ -55,7 +55,9 @@ def run(client: ApiClient) -> list[str]:
         deadline = time.monotonic() + 60
         while True:
             counts = client.health().workers
-            if all(counts.get(kind, 0) >= 1 for kind in WorkerType):
+            # The research worker (drivers of walk-forwards and sweeps) is not checked here.
+            needed = (WorkerType.BACKTESTING, WorkerType.TRAINING)
+            if all(counts.get(kind, 0) >= 1 for kind in needed):
                 backtesting, training = counts[WorkerType.BACKTESTING], counts[WorkerType.TRAINING]
                 return f"{backtesting} backtesting, {training} training"
             if time.monotonic() > deadline:
