@@ -366,7 +366,13 @@ def test_uploads_obey_the_limit(tmp_path: Path) -> None:
 # -- workers ----------------------------------------------------------------------------
 
 
-@covers("KTRDR_WORKER_HOST", "KTRDR_WORKER_PORT", "KTRDR_WORKER_PUBLIC_URL", "KTRDR_WORKER_ID")
+@covers(
+    "KTRDR_WORKER_HOST",
+    "KTRDR_WORKER_PORT",
+    "KTRDR_WORKER_PUBLIC_URL",
+    "KTRDR_WORKER_ID",
+    "KTRDR_WORKER_NICENESS",
+)
 def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
     derived = worker_identity(WorkerType.TRAINING, Settings(worker_host="127.0.0.1"))
     assert derived.endpoint_url == "http://127.0.0.1:5004"
@@ -381,7 +387,9 @@ def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
             KTRDR_WORKER_PORT=str(port),
             KTRDR_WORKER_ID="named-worker",
             KTRDR_WORKER_PUBLIC_URL="http://worker.example:9999",
+            KTRDR_WORKER_NICENESS="7",
         )
+        own_nice = os.getpriority(os.PRIO_PROCESS, 0)
         process = subprocess.Popen(
             [sys.executable, "-m", "ktrdr.workers", "backtesting"],
             env=env,
@@ -394,6 +402,8 @@ def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
             assert httpx.get(f"http://127.0.0.1:{port}/health").json()["worker_id"] == (
                 "named-worker"
             )
+            # It yields the CPU to a backend on the same host by the niceness it was given.
+            assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(19, own_nice + 7)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)

@@ -45,19 +45,20 @@ class Base(DeclarativeBase):
 
 class OperationRow(Base):
     __tablename__ = "operations"
-    __table_args__ = (Index("ix_operations_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_operations_status_created_at", "status", "created_at"),
+        Index("ix_operations_created_at_id", "created_at", "id"),  # the newest-first page
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_operation_id)
     type: Mapped[str] = mapped_column(String(16))  # "training" | "backtesting"
     status: Mapped[str] = mapped_column(String(16), index=True)
     strategy_name: Mapped[str] = mapped_column(String(64))
-    strategy_yaml: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {percent, message, items_done, items_total, details}
     progress: Mapped[dict[str, Any]] = mapped_column(JSON)
     worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -65,6 +66,10 @@ class OperationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The dispatch in force (see ktrdr.core.protocol): reports with another are refused.
     attempt_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Bulky columns last: SQLite reaches a column only through those before it, and a
+    # backtest's result spills over several pages (migration 0003).
+    strategy_yaml: Mapped[str] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class LeaseRow(Base):
