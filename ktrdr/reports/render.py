@@ -405,6 +405,18 @@ def _class_balance(splits: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _purge_line(purge: dict[str, Any]) -> str:
+    """Rows each split lost to the label horizon (and the embargo), in one line."""
+    purged = purge.get("purged") or {}
+    embargoed = purge.get("embargoed") or {}
+    parts = [
+        f"{split} {purged.get(split, 0):,}"
+        + (f" + {embargoed[split]:,} embargoed" if embargoed.get(split) else "")
+        for split in ("train", "validation", "test")
+    ]
+    return f"label horizon {purge.get('label_horizon')} bars: " + ", ".join(parts)
+
+
 def _training_provenance(
     view: TrainingResultView, operation_id: str | None
 ) -> list[tuple[str, str]]:
@@ -425,11 +437,19 @@ def _training_provenance(
         rows.append(
             (
                 "Split fractions",
-                ", ".join(f"{k} {fmt.format_percent(v, 0)}" for k, v in view.data_split.items()),
+                ", ".join(
+                    f"{k} {fmt.format_percent(v, 0)}"
+                    for k, v in view.data_split.items()
+                    if k in ("train", "validation", "test")
+                ),
             )
         )
     if view.rows:
         rows.append(("Rows", ", ".join(f"{k} {v:,}" for k, v in view.rows.items())))
+    if view.purge:
+        rows.append(("Purged rows", _purge_line(view.purge)))
+    if view.resumed_from_epoch:
+        rows.append(("Resumed", f"from the checkpoint of epoch {view.resumed_from_epoch}"))
     if view.early_stopping:
         e = view.early_stopping
         rows.append(

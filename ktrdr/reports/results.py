@@ -113,6 +113,8 @@ class TrainingResultView(_Read):
     early_stopping: dict[str, Any] | None = None
     data_split: dict[str, float] | None = None
     rows: dict[str, int] | None = None
+    purge: dict[str, Any] | None = None
+    resumed_from_epoch: int | None = None
     ranges: dict[str, dict[str, list[str]]] | None = None
     metrics: dict[str, SplitEvaluation]
     history: list[EpochRow] | None = None

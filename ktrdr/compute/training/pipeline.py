@@ -52,6 +52,7 @@ def train_strategy(
             "symbols": list(dataset.ranges),
             "ranges": dataset.ranges,
             "rows": dataset.describe()["rows"],
+            "purge": dataset.purge,
             "seed": config.training.seed,
             "device": output.device,
             "training_seconds": output.seconds,
@@ -70,6 +71,8 @@ def train_strategy(
         "epochs_run": output.metrics["epochs_run"],
         "rows": dataset.describe()["rows"],
         "ranges": dataset.ranges,
+        # Rows dropped so that no target reads a later split's bars (and the embargo).
+        "purge": dataset.purge,
         "metrics": {split: output.metrics[split] for split in ("train", "validation", "test")},
         # What a training report draws: one row per epoch (bounded by training.epochs).
         "history": output.history,
