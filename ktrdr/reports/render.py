@@ -74,6 +74,7 @@ def _environment() -> Environment:
         price=fmt.format_price,
         number=fmt.format_number,
         when=fmt.format_time,
+        metric_label=fmt.metric_label,
         raw_json=lambda value: json.dumps(value, allow_nan=False),
     )
     return env
@@ -161,6 +162,7 @@ def render_backtest_report(result: Mapping[str, Any], operation_id: str | None =
         operation_id=operation_id,
         provenance=_backtest_provenance(view, operation_id),
         metrics=_metric_rows(view),
+        per_symbol=_per_symbol_rows(view),
         trades=trades,
         notices=notices,
         has_candles=bool(chart and any(v is not None for v in chart.close)),
@@ -260,6 +262,35 @@ def _backtest_payload(
         "intraday": intraday,
         "symbol": view.symbol or "",
     }
+
+
+PER_SYMBOL_KEYS = ("total_return", "sharpe_ratio", "max_drawdown", "num_trades")
+
+
+def _per_symbol_rows(view: BacktestResultView) -> list[dict[str, Any]]:
+    """A multi-symbol result's line per symbol, then the equal-weight combination's."""
+    if not view.per_symbol:
+        return []
+    parts = list(view.per_symbol.items())
+    if view.combined is not None:
+        parts.append(("Combined (equal weight)", view.combined))
+    rows = []
+    for name, part in parts:
+        start = part.range.start if part.range else part.start
+        end = part.range.end if part.range else part.end
+        rows.append(
+            {
+                "name": name,
+                "combined": part is view.combined,
+                "window": f"{fmt.format_time(start)} .. {fmt.format_time(end)}"
+                if start and end
+                else fmt.MISSING,
+                "metrics": [(key, part.metrics.get(key)) for key in PER_SYMBOL_KEYS],
+                "benchmark": (part.benchmark or {}).get("total_return"),
+                "excess_return": part.excess_return,
+            }
+        )
+    return rows
 
 
 def _metric_rows(view: BacktestResultView) -> list[dict[str, Any]]:
