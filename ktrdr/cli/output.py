@@ -134,21 +134,29 @@ def per_symbol_table(result: dict[str, Any]) -> Table:
 
 
 def training_table(result: dict[str, Any]) -> Table:
+    """Loss and accuracy per split, with the rows each split lost to the purge (labels
+    that would read the next split) and the embargo; says when it resumed a checkpoint."""
+    purge = result.get("purge") or {}
+    purged, embargoed = purge.get("purged") or {}, purge.get("embargoed") or {}
     rows = []
     for split, metrics in result["metrics"].items():
         loss = metrics.get("loss")
         accuracy = metrics.get("accuracy")
+        dropped = purged.get(split, 0) + embargoed.get(split, 0) if purge else None
         rows.append(
             [
                 split,
                 metrics.get("rows"),
+                dropped,
                 "-" if loss is None else f"{loss:.4f}",
                 "-" if accuracy is None else f"{accuracy:.2%}",
             ]
         )
+    resumed = result.get("resumed_from_epoch")
     return table(
         f"Trained {result['model_id']}: {result['epochs_run']} epochs, "
-        f"{result['training_seconds']:.1f}s on {result['device']}",
-        ["split", "rows", "loss", "accuracy"],
+        f"{result['training_seconds']:.1f}s on {result['device']}"
+        + (f", resumed from epoch {resumed}" if resumed else ""),
+        ["split", "rows", "purged", "loss", "accuracy"],
         rows,
     )
