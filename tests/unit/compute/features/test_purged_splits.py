@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ktrdr.compute.features.dataset import TrainingDataset, build_dataset, purged_bounds
 from ktrdr.compute.features.labels import label_horizon, make_labels
+from ktrdr.core.errors import InvalidInputError
 from ktrdr.research.data.store import DEFAULT_SAMPLE_DIR, DataStore
 from ktrdr.research.strategies import load_strategy
 from ktrdr.research.strategies.schema import LabelsConfig, StrategyConfig
@@ -154,3 +155,9 @@ def test_the_embargo_is_validated() -> None:
     assert LabelsConfig(source="forward_return").source == "forward_return"
     with pytest.raises(ValidationError):
         LabelsConfig(source="tomorrow")  # type: ignore[arg-type]
+
+
+def test_a_split_emptied_by_the_purge_is_refused_with_the_reason(tmp_path: Path) -> None:
+    # A 500-bar horizon leaves no training row whose label ends before validation.
+    with pytest.raises(InvalidInputError, match=r"the train split is empty after purging \d+"):
+        dataset(strategy("zigzag", lookahead=500), DataStore(tmp_path))
