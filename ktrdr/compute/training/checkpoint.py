@@ -3,8 +3,9 @@
 A checkpoint holds everything the next epoch depends on (weights, optimiser state,
 early-stopping state, history, the torch / numpy / Python RNG states), so that a resumed
 run ends with the same weights as one never interrupted. It lives on the models volume
-under ``.checkpoints/<operation id>.pt`` (no strategy is named so), is replaced
+(``model_registry.checkpoint_file``: ``.checkpoints/<operation id>.pt``), is replaced
 atomically, and is read only by a training whose data and settings hash to the same key.
+The backend discards it when an operation ends without its worker (cancelled, lost).
 """
 
 from __future__ import annotations
@@ -19,13 +20,6 @@ from typing import Any
 import torch
 
 from ktrdr.core.files import write_bytes_atomic
-
-CHECKPOINTS_DIR = ".checkpoints"
-
-
-def checkpoint_path(models_dir: Path, operation_id: str) -> Path:
-    """Where the checkpoint of an operation lives (the same for each of its attempts)."""
-    return models_dir / CHECKPOINTS_DIR / f"{operation_id}.pt"
 
 
 class Checkpoint:

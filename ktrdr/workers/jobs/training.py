@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktrdr.compute.training.checkpoint import Checkpoint, checkpoint_path
+from ktrdr.compute.training.checkpoint import Checkpoint
 from ktrdr.compute.training.pipeline import train_strategy
 from ktrdr.core.progress import OperationCancelledError
 from ktrdr.core.protocol import OperationDispatch, TrainingParams
 from ktrdr.core.settings import Settings
+from ktrdr.research.model_registry import checkpoint_file
 from ktrdr.research.strategies import parse_strategy
 from ktrdr.workers.context import JobContext
 from ktrdr.workers.executor import STALE_REASON
@@ -19,7 +20,7 @@ def checkpoint_for(settings: Settings, operation_id: str) -> Checkpoint | None:
     if not settings.checkpoint_every_epochs and not settings.checkpoint_every_seconds:
         return None
     return Checkpoint(
-        checkpoint_path(settings.models_path, operation_id),
+        checkpoint_file(settings.models_path, operation_id),
         every_epochs=settings.checkpoint_every_epochs,
         every_seconds=settings.checkpoint_every_seconds,
     )

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from ktrdr.compute.training.checkpoint import Checkpoint, checkpoint_path
+from ktrdr.compute.training.checkpoint import Checkpoint
 from ktrdr.compute.training.trainer import TrainingOutput, checkpoint_key, train_network
 from ktrdr.core.progress import Progress
+from ktrdr.research.model_registry import checkpoint_file
 from ktrdr.research.strategies.schema import EarlyStoppingConfig
 from tests.unit.compute.training.test_trainer import CONFIG, MODEL, learnable_dataset
 
@@ -50,7 +51,7 @@ def test_a_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(
     uninterrupted = train_network(learnable_dataset(), MODEL, CONFIG, device="cpu")
     assert uninterrupted.resumed_from_epoch is None
 
-    path = checkpoint_path(tmp_path, "op-1")
+    path = checkpoint_file(tmp_path, "op-1")
     with pytest.raises(WorkerGoneError):
         train_network(
             learnable_dataset(),
