@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # (and --local runs) configured on it, so two workers on two cores do not fight.
     torch_threads: int | None = Field(default=None, ge=1, le=256)
     host_workers: int = Field(default=1, ge=1, le=256)
+    # A training's checkpoint (models volume, one per operation, what a re-dispatched
+    # attempt resumes from) is rewritten after this many epochs or seconds, whichever
+    # comes first; 0 turns a rule off, both 0 turns checkpoints off.
+    checkpoint_every_epochs: int = Field(default=5, ge=0, le=10_000)
+    checkpoint_every_seconds: float = Field(default=300.0, ge=0, le=86_400)
 
     @field_validator("api_token", "worker_secret")
     @classmethod

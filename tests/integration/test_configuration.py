@@ -560,3 +560,43 @@ def test_torch_threads_follow_the_setting_or_the_host(
     ).stdout
     assert out.strip().splitlines()[-1] == "1"
     threading.current_thread()  # (no threads left behind by the checks above)
+
+
+@covers("KTRDR_CHECKPOINT_EVERY_EPOCHS", "KTRDR_CHECKPOINT_EVERY_SECONDS")
+def test_training_checkpoints_follow_their_periods(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from ktrdr.compute.training.trainer import train_network
+    from ktrdr.workers.jobs.training import checkpoint_for
+    from tests.unit.compute.training.test_trainer import CONFIG, MODEL, learnable_dataset
+
+    def saved_epochs(epochs_every: str, seconds_every: str) -> list[int] | None:
+        monkeypatch.setenv("KTRDR_HOME", str(tmp_path))
+        monkeypatch.setenv("KTRDR_CHECKPOINT_EVERY_EPOCHS", epochs_every)
+        monkeypatch.setenv("KTRDR_CHECKPOINT_EVERY_SECONDS", seconds_every)
+        checkpoint = checkpoint_for(Settings(), "op-1")
+        if checkpoint is None:
+            return None
+        assert checkpoint.path == tmp_path / "models" / ".checkpoints" / "op-1.pt"
+        checkpoint.remove()
+        seen: list[int] = []
+
+        def watch(epoch: int, metrics: dict[str, float]) -> None:
+            if checkpoint.path.is_file():
+                seen.append(int(torch.load(checkpoint.path, weights_only=True)["epoch"]))
+
+        train_network(
+            learnable_dataset(),
+            MODEL,
+            CONFIG.model_copy(update={"epochs": 5}),
+            device="cpu",
+            on_epoch_end=watch,
+            checkpoint=checkpoint,
+        )
+        return seen
+
+    assert saved_epochs("2", "0") == [2, 2, 4, 4]
+    assert saved_epochs("0", "0.000001") == [1, 2, 3, 4, 5]  # every epoch outlasts it
+    assert saved_epochs("0", "0") is None  # checkpoints off
