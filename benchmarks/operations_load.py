@@ -172,12 +172,16 @@ def main() -> int:
             f"p99={p99:.1f} ms max={1000 * max(values, default=0):.1f} ms"
         )
     print(f"failed requests: {len(figures['errors'])}")
+    for error in figures["errors"][:5]:
+        print(f"  {error}")
     completed = [f for f in finals if f["status"] == "completed"]
     retried = [f for f in finals if f["attempts"]]
     print(
         f"operations: {len(completed)}/{len(finals)} completed, {len(retried)} retried, "
         f"{finishes} finish reports delivered (exactly once: {finishes == len(finals)})"
     )
+    for final in [f for f in finals if f["status"] != "completed"][:5]:
+        print(f"  not completed: {final['id']} {final['status']} {final.get('error')}")
     summary = {
         "requests_per_s": total / figures["elapsed"],
         "p99_ms": 1000 * percentile([x for v in latencies.values() for x in v], 0.99),

@@ -9,7 +9,7 @@
 # Bytecode is always compiled: where PYTHONDONTWRITEBYTECODE is set (as on the build
 # machines) nothing would ever cache it, and every process would compile torch anew.
 #
-# Usage: sync-cpu-torch.sh [uv sync options...]   e.g. --extra ml --no-dev
+# Usage: sync-cpu-torch.sh [uv sync options...]   e.g. --extra ml --no-default-groups
 set -eu
 
 here=$(dirname "$0")

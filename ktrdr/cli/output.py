@@ -71,12 +71,18 @@ def table(
     return result
 
 
+PER_SYMBOL_METRICS = ("total_return", "sharpe_ratio", "max_drawdown", "num_trades")
+
+
 def backtest_tables(result: dict[str, Any]) -> list[Table]:
+    """The metrics (beside buy and hold) and the run; with several symbols, first the
+    line of each symbol and of their equal-weight combination, then the first symbol's."""
     span = result["range"]
     title = (
         f"Backtest {result['strategy']} · {result['symbol']} {result['timeframe']} · "
         f"{span['start'][:10]} .. {span['end'][:10]} ({span['source']})"
     )
+    tables = [per_symbol_table(result)] if result.get("per_symbol") else []
     benchmark = result.get("benchmark")  # buy and hold; absent from older results
     columns = ["metric", "value", "buy & hold"] if benchmark else ["metric", "value"]
     rows = [
@@ -101,25 +107,56 @@ def backtest_tables(result: dict[str, Any]) -> list[Table]:
         ],
         whole={"model"},
     )
-    return [metrics, summary]
+    return [*tables, metrics, summary]
+
+
+def per_symbol_table(result: dict[str, Any]) -> Table:
+    """One line per symbol and one for the combination: metrics, buy & hold, excess.
+
+    Narrow enough for 80 columns; each symbol's window is in the JSON (``per_symbol``).
+    """
+    columns = ["symbol", "return", "sharpe", "max dd", "trades", "buy & hold", "excess"]
+
+    def line(name: str, part: dict[str, Any]) -> list[Any]:
+        return [
+            name,
+            *(format_metric(key, part["metrics"].get(key)) for key in PER_SYMBOL_METRICS),
+            format_metric("total_return", (part.get("benchmark") or {}).get("total_return")),
+            format_metric("total_return", part.get("excess_return")),
+        ]
+
+    rows = [line(symbol, part) for symbol, part in result["per_symbol"].items()]
+    if result.get("combined"):
+        rows.append(line("combined", result["combined"]))
+    symbols = ", ".join(result["per_symbol"])
+    title = f"Backtest {result['strategy']} · {symbols} · combined: equal weight"
+    return table(title, columns, rows)
 
 
 def training_table(result: dict[str, Any]) -> Table:
+    """Loss and accuracy per split, with the rows each split lost to the purge (labels
+    that would read the next split) and the embargo; says when it resumed a checkpoint."""
+    purge = result.get("purge") or {}
+    purged, embargoed = purge.get("purged") or {}, purge.get("embargoed") or {}
     rows = []
     for split, metrics in result["metrics"].items():
         loss = metrics.get("loss")
         accuracy = metrics.get("accuracy")
+        dropped = purged.get(split, 0) + embargoed.get(split, 0) if purge else None
         rows.append(
             [
                 split,
                 metrics.get("rows"),
+                dropped,
                 "-" if loss is None else f"{loss:.4f}",
                 "-" if accuracy is None else f"{accuracy:.2%}",
             ]
         )
+    resumed = result.get("resumed_from_epoch")
     return table(
         f"Trained {result['model_id']}: {result['epochs_run']} epochs, "
-        f"{result['training_seconds']:.1f}s on {result['device']}",
-        ["split", "rows", "loss", "accuracy"],
+        f"{result['training_seconds']:.1f}s on {result['device']}"
+        + (f", resumed from epoch {resumed}" if resumed else ""),
+        ["split", "rows", "purged", "loss", "accuracy"],
         rows,
     )

@@ -151,7 +151,12 @@ def backtest(
         help="Model id (strategy/1d_v2), version (v2) or, with --local, a model folder; "
         "default: the strategy's latest.",
     ),
-    symbol: str | None = typer.Option(None, help="Default: the strategy's first symbol."),
+    symbol: list[str] | None = typer.Option(
+        None,
+        "--symbol",
+        help="A symbol to backtest (repeat for several); default: each symbol the model "
+        "was trained on. Several give per-symbol results and their equal-weight combination.",
+    ),
     start: str | None = typer.Option(None, help="First date; default: the model's test split."),
     end: str | None = typer.Option(None, help="Last date."),
     capital: float = typer.Option(100_000.0, help="Initial capital."),
@@ -164,6 +169,8 @@ def backtest(
 ) -> None:
     """Backtest a trained model of the strategy (out of sample unless dates are given)."""
     config = load_strategy(strategy, settings().strategies_dir)
+    # One symbol keeps the single-symbol request; several name them all.
+    chosen = {"symbol": symbol[0]} if symbol and len(symbol) == 1 else {"symbols": symbol or None}
     costs = {
         "initial_capital": capital,
         "commission": commission,
@@ -174,7 +181,7 @@ def backtest(
         with api_client() as client:
             _sync_strategy(client, strategy, config)
             started = client.start_backtest(
-                config.name, model=model, symbol=symbol, start_date=start, end_date=end, **costs
+                config.name, model=model, start_date=start, end_date=end, **chosen, **costs
             )
             _after_start(client, started, follow, as_json, OperationType.BACKTESTING, report)
         return
@@ -193,7 +200,7 @@ def backtest(
     result = pipeline.backtest_model(
         Path(info.path),
         data_store(),
-        symbol=symbol,
+        **chosen,
         start=start,
         end=end,
         config=backtest_config.BacktestConfig(**costs),

@@ -17,11 +17,16 @@ def write_atomic(path: Path, text: str, *, durable: bool = False) -> None:
 
     ``durable`` also flushes it to disk first (for data that is not re-creatable).
     """
+    write_bytes_atomic(path, text.encode("utf-8"), durable=durable)
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """:func:`write_atomic` for bytes (a checkpoint, serialised weights)."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -88,10 +88,15 @@ class TrainingParams(_Message):
 
 
 class BacktestParams(_Message):
-    """Options of a backtest; without dates it runs on the model's test split."""
+    """Options of a backtest; without dates it runs on the model's test split.
+
+    ``symbol`` backtests that one symbol, ``symbols`` each of those; neither: each symbol
+    the model was trained on (several give per-symbol results and their combination).
+    """
 
     model: ModelRef | None = None
     symbol: Symbol | None = None
+    symbols: Annotated[list[Symbol], Field(min_length=1, max_length=MAX_SYMBOLS)] | None = None
     timeframe: Timeframe | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
@@ -99,6 +104,12 @@ class BacktestParams(_Message):
     commission: Annotated[Fraction, Field(ge=0, lt=1)] | None = None
     slippage: Annotated[Fraction, Field(ge=0, lt=1)] | None = None
     position_size: Annotated[Fraction, Field(gt=0, le=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_name_symbols(self) -> BacktestParams:
+        if self.symbol is not None and self.symbols is not None:
+            raise ValueError("give symbol or symbols, not both")
+        return self
 
 
 # What one parent operation may spend: children are bounded by these (see the drivers).

@@ -80,11 +80,19 @@ class Settings(BaseSettings):
     worker_id: str | None = None
     worker_shutdown_grace_s: float = Field(default=20.0, ge=0)
     worker_heartbeat_s: float = Field(default=5.0, gt=0)
+    # Added to a worker's nice value at start: on a host shared with the backend, the
+    # API keeps answering while workers compute (0: the priority it was started with).
+    worker_niceness: int = Field(default=10, ge=0, le=19)
 
     # Compute. torch's intra-op threads; unset: the host's cores shared by the workers
     # (and --local runs) configured on it, so two workers on two cores do not fight.
     torch_threads: int | None = Field(default=None, ge=1, le=256)
     host_workers: int = Field(default=1, ge=1, le=256)
+    # A training's checkpoint (models volume, one per operation, what a re-dispatched
+    # attempt resumes from) is rewritten after this many epochs or seconds, whichever
+    # comes first; 0 turns a rule off, both 0 turns checkpoints off.
+    checkpoint_every_epochs: int = Field(default=5, ge=0, le=10_000)
+    checkpoint_every_seconds: float = Field(default=300.0, ge=0, le=86_400)
 
     @field_validator("api_token", "worker_secret")
     @classmethod

@@ -115,15 +115,23 @@ def _runs(command: list[str], env: dict[str, str] | None = None, timeout: float 
     return result.returncode == 0
 
 
+def configured_client() -> str | None:
+    """``KTRDR_DOCKER`` (a path or a name on PATH) resolved; None when it is unset."""
+    configured = os.environ.get("KTRDR_DOCKER")
+    if not configured:
+        return None
+    found = shutil.which(configured)
+    if found is None:
+        raise EngineError(f"KTRDR_DOCKER={configured} is not an executable")
+    return found
+
+
 def docker_client() -> str:
     """A docker client that builds with BuildKit: ``KTRDR_DOCKER``, else ``docker`` when it
     has buildx, else Debian's 20.10 client (BuildKit without buildx)."""
-    configured = os.environ.get("KTRDR_DOCKER")
+    configured = configured_client()
     if configured:
-        found = shutil.which(configured)
-        if found is None:
-            raise EngineError(f"KTRDR_DOCKER={configured} is not an executable")
-        return found
+        return configured
     on_path = shutil.which("docker")
     if on_path and _runs([on_path, "buildx", "version"]):
         return on_path

@@ -84,6 +84,16 @@ class OperationMetrics(BaseModel):
     history: list[dict[str, Any]] | None = Field(
         default=None, description="Training only: train_loss, val_loss, val_accuracy per epoch."
     )
+    per_symbol: dict[str, Any] | None = Field(
+        default=None,
+        description="A backtest of several symbols: each symbol's metrics (metrics above "
+        "are the first symbol's).",
+    )
+    combined: dict[str, Any] | None = Field(
+        default=None,
+        description="A backtest of several symbols: the metrics of their equal-weight "
+        "portfolio (each symbol starts with an equal share of the capital).",
+    )
     best_epoch: int | None = None
     epochs_since_improvement: int | None = None
     truncated: Truncated = TRUNCATED

@@ -80,6 +80,7 @@ def _environment() -> Environment:
         price=fmt.format_price,
         number=fmt.format_number,
         when=fmt.format_time,
+        metric_label=fmt.metric_label,
         raw_json=lambda value: json.dumps(value, allow_nan=False),
     )
     return env
@@ -167,6 +168,7 @@ def render_backtest_report(result: Mapping[str, Any], operation_id: str | None =
         operation_id=operation_id,
         provenance=_backtest_provenance(view, operation_id),
         metrics=_metric_rows(view),
+        per_symbol=_per_symbol_rows(view),
         trades=trades,
         notices=notices,
         has_candles=bool(chart and any(v is not None for v in chart.close)),
@@ -266,6 +268,35 @@ def _backtest_payload(
         "intraday": intraday,
         "symbol": view.symbol or "",
     }
+
+
+PER_SYMBOL_KEYS = ("total_return", "sharpe_ratio", "max_drawdown", "num_trades")
+
+
+def _per_symbol_rows(view: BacktestResultView) -> list[dict[str, Any]]:
+    """A multi-symbol result's line per symbol, then the equal-weight combination's."""
+    if not view.per_symbol:
+        return []
+    parts = list(view.per_symbol.items())
+    if view.combined is not None:
+        parts.append(("Combined (equal weight)", view.combined))
+    rows = []
+    for name, part in parts:
+        start = part.range.start if part.range else part.start
+        end = part.range.end if part.range else part.end
+        rows.append(
+            {
+                "name": name,
+                "combined": part is view.combined,
+                "window": f"{fmt.format_time(start)} .. {fmt.format_time(end)}"
+                if start and end
+                else fmt.MISSING,
+                "metrics": [(key, part.metrics.get(key)) for key in PER_SYMBOL_KEYS],
+                "benchmark": (part.benchmark or {}).get("total_return"),
+                "excess_return": part.excess_return,
+            }
+        )
+    return rows
 
 
 def _metric_rows(view: BacktestResultView) -> list[dict[str, Any]]:
@@ -411,6 +442,18 @@ def _class_balance(splits: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _purge_line(purge: dict[str, Any]) -> str:
+    """Rows each split lost to the label horizon (and the embargo), in one line."""
+    purged = purge.get("purged") or {}
+    embargoed = purge.get("embargoed") or {}
+    parts = [
+        f"{split} {purged.get(split, 0):,}"
+        + (f" + {embargoed[split]:,} embargoed" if embargoed.get(split) else "")
+        for split in ("train", "validation", "test")
+    ]
+    return f"label horizon {purge.get('label_horizon')} bars: " + ", ".join(parts)
+
+
 def _training_provenance(
     view: TrainingResultView, operation_id: str | None
 ) -> list[tuple[str, str]]:
@@ -431,11 +474,19 @@ def _training_provenance(
         rows.append(
             (
                 "Split fractions",
-                ", ".join(f"{k} {fmt.format_percent(v, 0)}" for k, v in view.data_split.items()),
+                ", ".join(
+                    f"{k} {fmt.format_percent(v, 0)}"
+                    for k, v in view.data_split.items()
+                    if k in ("train", "validation", "test")
+                ),
             )
         )
     if view.rows:
         rows.append(("Rows", ", ".join(f"{k} {v:,}" for k, v in view.rows.items())))
+    if view.purge:
+        rows.append(("Purged rows", _purge_line(view.purge)))
+    if view.resumed_from_epoch:
+        rows.append(("Resumed", f"from the checkpoint of epoch {view.resumed_from_epoch}"))
     if view.early_stopping:
         e = view.early_stopping
         rows.append(

@@ -63,6 +63,18 @@ class DateSpan(_Read):
     source: str | None = None
 
 
+class SymbolPart(_Read):
+    """One symbol of a multi-symbol backtest, or their combination (start/end, no range)."""
+
+    metrics: dict[str, Number]
+    benchmark: dict[str, Number] | None = None
+    excess_return: float | None = None
+    range: DateSpan | None = None
+    start: str | None = None
+    end: str | None = None
+    final_equity: float | None = None
+
+
 class BacktestResultView(_Read):
     strategy: str
     model_id: str | None = None
@@ -82,6 +94,10 @@ class BacktestResultView(_Read):
     costs: dict[str, float | int] | None = None
     decisions: dict[str, Any] | None = None
     signal_counts: dict[str, int] | None = None
+    # Several symbols: the top level is the first one's; these hold each and the whole.
+    symbols: list[str] | None = None
+    per_symbol: dict[str, SymbolPart] | None = None
+    combined: SymbolPart | None = None
 
 
 class SplitEvaluation(_Read):
@@ -113,6 +129,8 @@ class TrainingResultView(_Read):
     early_stopping: dict[str, Any] | None = None
     data_split: dict[str, float] | None = None
     rows: dict[str, int] | None = None
+    purge: dict[str, Any] | None = None
+    resumed_from_epoch: int | None = None
     ranges: dict[str, dict[str, list[str]]] | None = None
     metrics: dict[str, SplitEvaluation]
     history: list[EpochRow] | None = None

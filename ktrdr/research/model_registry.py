@@ -14,6 +14,7 @@ distinct versions; ``metadata.json`` is written last and marks the version compl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from ktrdr.core.names import IDENTIFIER, validate_identifier
 from ktrdr.core.timeframes import TIMEFRAME_PATTERN, validate_timeframe
 
 METADATA_FILE = "metadata.json"
+# Training checkpoints, one per operation (every attempt of it resumes the same one). No
+# strategy is named so: listings never take the folder for one.
+CHECKPOINTS_DIR = ".checkpoints"
 _VERSION_DIR = re.compile(rf"^(?P<timeframe>{TIMEFRAME_PATTERN})_v(?P<version>[0-9]{{1,9}})$")
 _MODEL_ID = re.compile(
     rf"^(?P<strategy>{IDENTIFIER.pattern[1:-1]})/(?P<timeframe>{TIMEFRAME_PATTERN})"
@@ -226,3 +230,14 @@ def publish_version(models_dir: Path, strategy: str, timeframe: str, version: in
     if match and int(match["version"]) > version:
         return
     write_atomic(pointer, f"{timeframe}_v{version}\n")
+
+
+def checkpoint_file(models_dir: Path, operation_id: str) -> Path:
+    """Where the training checkpoint of an operation lives (written by its worker)."""
+    return models_dir / CHECKPOINTS_DIR / f"{operation_id}.pt"
+
+
+def discard_checkpoint(models_dir: Path, operation_id: str) -> None:
+    """Remove an operation's checkpoint, if any: nothing will resume it any more."""
+    with contextlib.suppress(FileNotFoundError):
+        checkpoint_file(models_dir, operation_id).unlink()

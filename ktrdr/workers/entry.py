@@ -7,6 +7,7 @@ worker started without it exits with one clear line (status 3) instead of a trac
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ktrdr.core.enums import WorkerType
@@ -27,6 +28,8 @@ def run_worker(worker_type: WorkerType, settings: Settings) -> None:
     from ktrdr.workers.runtime import create_worker_app
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.worker_niceness:
+        os.nice(settings.worker_niceness)  # only ever lowers priority: no privilege needed
     limit_threads(settings.torch_thread_count)
     app = create_worker_app(worker_type, job_for(worker_type), settings)
     serve(app, settings.worker_host, settings.worker_port_for(worker_type))

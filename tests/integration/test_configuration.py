@@ -367,7 +367,13 @@ def test_uploads_obey_the_limit(tmp_path: Path) -> None:
 # -- workers ----------------------------------------------------------------------------
 
 
-@covers("KTRDR_WORKER_HOST", "KTRDR_WORKER_PORT", "KTRDR_WORKER_PUBLIC_URL", "KTRDR_WORKER_ID")
+@covers(
+    "KTRDR_WORKER_HOST",
+    "KTRDR_WORKER_PORT",
+    "KTRDR_WORKER_PUBLIC_URL",
+    "KTRDR_WORKER_ID",
+    "KTRDR_WORKER_NICENESS",
+)
 def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
     derived = worker_identity(WorkerType.TRAINING, Settings(worker_host="127.0.0.1"))
     assert derived.endpoint_url == "http://127.0.0.1:5004"
@@ -382,7 +388,9 @@ def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
             KTRDR_WORKER_PORT=str(port),
             KTRDR_WORKER_ID="named-worker",
             KTRDR_WORKER_PUBLIC_URL="http://worker.example:9999",
+            KTRDR_WORKER_NICENESS="7",
         )
+        own_nice = os.getpriority(os.PRIO_PROCESS, 0)
         process = subprocess.Popen(
             [sys.executable, "-m", "ktrdr.workers", "backtesting"],
             env=env,
@@ -395,6 +403,8 @@ def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
             assert httpx.get(f"http://127.0.0.1:{port}/health").json()["worker_id"] == (
                 "named-worker"
             )
+            # It yields the CPU to a backend on the same host by the niceness it was given.
+            assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(19, own_nice + 7)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
@@ -551,3 +561,43 @@ def test_torch_threads_follow_the_setting_or_the_host(
     ).stdout
     assert out.strip().splitlines()[-1] == "1"
     threading.current_thread()  # (no threads left behind by the checks above)
+
+
+@covers("KTRDR_CHECKPOINT_EVERY_EPOCHS", "KTRDR_CHECKPOINT_EVERY_SECONDS")
+def test_training_checkpoints_follow_their_periods(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from ktrdr.compute.training.trainer import train_network
+    from ktrdr.workers.jobs.training import checkpoint_for
+    from tests.unit.compute.training.test_trainer import CONFIG, MODEL, learnable_dataset
+
+    def saved_epochs(epochs_every: str, seconds_every: str) -> list[int] | None:
+        monkeypatch.setenv("KTRDR_HOME", str(tmp_path))
+        monkeypatch.setenv("KTRDR_CHECKPOINT_EVERY_EPOCHS", epochs_every)
+        monkeypatch.setenv("KTRDR_CHECKPOINT_EVERY_SECONDS", seconds_every)
+        checkpoint = checkpoint_for(Settings(), "op-1")
+        if checkpoint is None:
+            return None
+        assert checkpoint.path == tmp_path / "models" / ".checkpoints" / "op-1.pt"
+        checkpoint.remove()
+        seen: list[int] = []
+
+        def watch(epoch: int, metrics: dict[str, float]) -> None:
+            if checkpoint.path.is_file():
+                seen.append(int(torch.load(checkpoint.path, weights_only=True)["epoch"]))
+
+        train_network(
+            learnable_dataset(),
+            MODEL,
+            CONFIG.model_copy(update={"epochs": 5}),
+            device="cpu",
+            on_epoch_end=watch,
+            checkpoint=checkpoint,
+        )
+        return seen
+
+    assert saved_epochs("2", "0") == [2, 2, 4, 4]
+    assert saved_epochs("0", "0.000001") == [1, 2, 3, 4, 5]  # every epoch outlasts it
+    assert saved_epochs("0", "0") is None  # checkpoints off

@@ -34,7 +34,15 @@ def make_venv(root: Path, *extras: str) -> Path:
     run = {"check": True, "cwd": REPO_ROOT, "capture_output": True, "text": True}
     extra_flags = [flag for extra in extras for flag in ("--extra", extra)]
     exported = subprocess.run(
-        [*uv(), "export", "--locked", "--no-dev", "--no-hashes", "--no-emit-project", *extra_flags],
+        [
+            *uv(),
+            "export",
+            "--locked",
+            "--no-default-groups",
+            "--no-hashes",
+            "--no-emit-project",
+            *extra_flags,
+        ],
         **run,
     ).stdout
     requirements.write_text(exported)

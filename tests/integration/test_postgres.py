@@ -112,6 +112,7 @@ def test_upgrade_creates_the_schema_on_an_empty_database(engine: Engine) -> None
     assert indexes == {
         "ix_operations_status": ["status"],
         "ix_operations_status_created_at": ["status", "created_at"],
+        "ix_operations_created_at_id": ["created_at", "id"],
         "ix_operations_parent_id": ["parent_id"],
         "uq_operations_parent_child_key": ["parent_id", "child_key"],
     }

@@ -48,6 +48,16 @@ def forward_return_labels(close: np.ndarray, threshold: float, lookahead: int) -
     return labels
 
 
+def label_horizon(config: LabelsConfig) -> int:
+    """How many bars ahead a label looks: the label at bar i reads closes i..i+horizon.
+
+    Both kinds read exactly that far: the zigzag label scans closes i+1..i+lookahead for
+    the first threshold crossing, the forward return compares close i+lookahead with
+    close i. A split must not keep a row whose horizon reaches into a later split.
+    """
+    return config.lookahead
+
+
 def make_labels(close: np.ndarray, config: LabelsConfig) -> np.ndarray:
     if config.source == "zigzag":
         return zigzag_labels(close, config.threshold, config.lookahead)

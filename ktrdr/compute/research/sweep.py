@@ -341,8 +341,10 @@ class SweepDriver:
         data = apply_values(self.raw, values)
         text = yaml.safe_dump(data, sort_keys=False)
         model_id = best.user_attrs.get("model_id")
+        # The symbol the trials were scored on; the dates: the model's test split.
+        symbol = self.config.training_data.symbols[0]
         child_id = self.children.start(
-            "final-backtest", OperationType.BACKTESTING, {"model": model_id}, text
+            "final-backtest", OperationType.BACKTESTING, {"model": model_id, "symbol": symbol}, text
         )
         while not (state := self.children.state(child_id)).status.is_terminal:
             pause(self.cancel, self.poll_s)

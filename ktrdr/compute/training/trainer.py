@@ -1,11 +1,15 @@
 """Fit the strategy network: class-weighted cross-entropy, Adam, early stopping.
 
-Deterministic on the CPU: the same seed and data give identical weights and metrics.
+Deterministic on the CPU: the same seed and data give identical weights and metrics,
+whether the run went through in one go or resumed from a checkpoint.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +21,8 @@ from torch import nn
 from ktrdr.compute.device import pick_device
 from ktrdr.compute.features.dataset import Split, TrainingDataset
 from ktrdr.compute.features.labels import CLASS_NAMES
+from ktrdr.compute.training.callbacks import EpochCallback
+from ktrdr.compute.training.checkpoint import Checkpoint
 from ktrdr.compute.training.network import N_CLASSES, build_network
 from ktrdr.core.progress import CancelToken, Progress, ProgressCallback
 from ktrdr.research.strategies.schema import ModelConfig, TrainingConfig
@@ -29,6 +35,7 @@ class TrainingOutput:
     history: list[dict[str, float]]
     device: str
     seconds: float
+    resumed_from_epoch: int | None = None  # the checkpoint's epoch, when it resumed
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -73,6 +80,54 @@ def _evaluate(
     }
 
 
+def _epoch_seed(seed: int, epoch: int) -> int:
+    # One shuffle per (seed, epoch), independent of what ran before: a run resumed at
+    # epoch k shuffles epoch k+1 as an uninterrupted run does. seed < 2**32, epoch < 2**16.
+    return (seed << 16) | epoch
+
+
+def checkpoint_key(
+    dataset: TrainingDataset, model_config: ModelConfig, config: TrainingConfig
+) -> str:
+    """What a checkpoint must have been written for: this data and these settings."""
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            [model_config.model_dump(mode="json"), config.model_dump(mode="json")], sort_keys=True
+        ).encode()
+    )
+    for name in ("train", "validation"):
+        digest.update(dataset.splits[name].features.tobytes())
+        digest.update(dataset.splits[name].labels.tobytes())
+    return digest.hexdigest()
+
+
+def _rng_states() -> dict[str, Any]:
+    numpy_state = np.random.get_state()
+    python_state = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        # as plain lists: what torch.load(weights_only=True) reads back
+        "numpy": [numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]],
+        "python": [python_state[0], list(python_state[1]), python_state[2]],
+    }
+
+
+def _restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    kind, keys, *rest = states["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), *rest))
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def _cpu(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.detach().cpu().clone() for k, v in state.items()}
+
+
 def train_network(
     dataset: TrainingDataset,
     model_config: ModelConfig,
@@ -80,9 +135,18 @@ def train_network(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     device: str | None = None,
+    *,
+    on_epoch_end: EpochCallback | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> TrainingOutput:
+    """Fit the network; with ``checkpoint``, resume from it and keep it up to date.
+
+    ``on_epoch_end(epoch, metrics)`` runs after each epoch (and its checkpoint); raising
+    :class:`TrainingPruned` there stops the training (the exception propagates).
+    """
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
+    random.seed(config.seed)
     target = pick_device(device)
     train, validation = dataset.splits["train"], dataset.splits["validation"]
     model = build_network(model_config, train.features.shape[1]).to(target)
@@ -94,15 +158,43 @@ def train_network(
     )
     x_train = torch.from_numpy(train.features).to(target)
     y_train = torch.from_numpy(train.labels).to(target)
-    shuffler = torch.Generator().manual_seed(config.seed)
     batches = max(1, -(-len(train) // config.batch_size))
     stopping = config.early_stopping
     best_loss, best_state, best_epoch, stale = float("inf"), None, 0, 0
     history: list[dict[str, float]] = []
+    first_epoch, resumed_from, earlier_seconds = 1, None, 0.0
+    key = checkpoint_key(dataset, model_config, config) if checkpoint is not None else ""
+    saved = checkpoint.load(key) if checkpoint is not None else None
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        optimiser.load_state_dict(saved["optimiser"])
+        best_loss, best_epoch, stale = saved["best_loss"], saved["best_epoch"], saved["stale"]
+        best_state = saved["best_state"]
+        history = saved["history"]
+        earlier_seconds = saved["seconds"]
+        _restore_rng_states(saved["rng"])
+        resumed_from = int(saved["epoch"])
+        first_epoch = resumed_from + 1
+        if progress is not None:
+            done = resumed_from * batches
+            progress(
+                Progress(
+                    percent=100.0 * done / (config.epochs * batches),
+                    message=f"resumed from epoch {resumed_from}/{config.epochs}",
+                    items_done=done,
+                    items_total=config.epochs * batches,
+                    details={"epoch": resumed_from, "resumed_from_epoch": resumed_from},
+                )
+            )
     started = time.perf_counter()
+    # A checkpoint written as early stopping struck resumes straight to the evaluation.
+    stopped = bool(saved is not None and saved["stopped"])
 
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
+        if stopped:
+            break
         model.train()
+        shuffler = torch.Generator().manual_seed(_epoch_seed(config.seed, epoch))
         order = torch.randperm(len(train), generator=shuffler).to(target)
         epoch_loss, epoch_correct = 0.0, 0
         for batch in range(batches):
@@ -130,23 +222,40 @@ def train_network(
                 )
         val = _evaluate(model, validation, plain_loss, target)
         val_loss = val["loss"] if val["loss"] is not None else epoch_loss / len(train)
-        history.append(
-            {
-                "epoch": epoch,
-                # Over the epoch's batches, in training mode (as the loss is).
-                "train_loss": epoch_loss / len(train),
-                "train_accuracy": epoch_correct / len(train),
-                "val_loss": val_loss,
-                "val_accuracy": val["accuracy"] or 0.0,
-            }
-        )
+        row = {
+            "epoch": epoch,
+            # Over the epoch's batches, in training mode (as the loss is).
+            "train_loss": epoch_loss / len(train),
+            "train_accuracy": epoch_correct / len(train),
+            "val_loss": val_loss,
+            "val_accuracy": val["accuracy"] or 0.0,
+        }
+        history.append(row)
         if val_loss < best_loss - stopping.min_delta:
             best_loss, best_epoch, stale = val_loss, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
-            if stopping.enabled and stale >= stopping.patience:
-                break
+        stopped = stopping.enabled and stale >= stopping.patience
+        if checkpoint is not None and checkpoint.due(epoch):
+            checkpoint.save(
+                key,
+                epoch,
+                {
+                    "model": _cpu(model.state_dict()),
+                    "optimiser": optimiser.state_dict(),
+                    "best_loss": best_loss,
+                    "best_epoch": best_epoch,
+                    "best_state": _cpu(best_state) if best_state is not None else None,
+                    "stale": stale,
+                    "stopped": stopped,
+                    "history": history,
+                    "seconds": earlier_seconds + time.perf_counter() - started,
+                    "rng": _rng_states(),
+                },
+            )
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, {k: float(v) for k, v in row.items() if k != "epoch"})
 
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -157,9 +266,9 @@ def train_network(
         "epochs_run": len(history),
         "best_epoch": best_epoch,
     }
-    cpu_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    seconds = round(time.perf_counter() - started, 3)
-    return TrainingOutput(cpu_state, metrics, history, str(target), seconds)
+    cpu_state = _cpu(model.state_dict())
+    seconds = round(earlier_seconds + time.perf_counter() - started, 3)
+    return TrainingOutput(cpu_state, metrics, history, str(target), seconds, resumed_from)
 
 
 def _last_epoch(history: list[dict[str, float]]) -> dict[str, float]:

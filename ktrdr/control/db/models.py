@@ -49,19 +49,18 @@ class OperationRow(Base):
         Index("ix_operations_status_created_at", "status", "created_at"),
         Index("ix_operations_parent_id", "parent_id"),
         Index("uq_operations_parent_child_key", "parent_id", "child_key", unique=True),
+        Index("ix_operations_created_at_id", "created_at", "id"),  # the newest-first page
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_operation_id)
     type: Mapped[str] = mapped_column(String(16))  # training, backtesting, walkforward, sweep
     status: Mapped[str] = mapped_column(String(16), index=True)
     strategy_name: Mapped[str] = mapped_column(String(64))
-    strategy_yaml: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {percent, message, items_done, items_total, details}
     progress: Mapped[dict[str, Any]] = mapped_column(JSON)
     worker_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -72,6 +71,10 @@ class OperationRow(Base):
     # A child's parent (walk-forward, sweep) and its unique name within it.
     parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     child_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Bulky columns last: SQLite reaches a column only through those before it, and a
+    # backtest's result spills over several pages (migration 0003).
+    strategy_yaml: Mapped[str] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class LeaseRow(Base):

@@ -19,9 +19,10 @@ from ktrdr.control.operations.store import OperationsStore
 from ktrdr.control.orchestration.cascade import cancel_children
 from ktrdr.control.orchestration.registry import WorkerRegistry
 from ktrdr.control.orchestration.worker_client import WorkerClient
-from ktrdr.core.enums import WorkerStatus
+from ktrdr.core.enums import OperationStatus, WorkerStatus
 from ktrdr.core.logging_setup import get_logger
 from ktrdr.core.settings import Settings
+from ktrdr.research.model_registry import discard_checkpoint
 
 log = get_logger(__name__)
 MISMATCHES_BEFORE_LOSS = 3
@@ -135,6 +136,8 @@ class Supervisor:
         record = self._store.fail_or_requeue(
             operation_id, reason, self._settings.operation_max_retries, worker_id=worker_id
         )
+        if record.status == OperationStatus.FAILED:  # no attempt will resume its training
+            discard_checkpoint(self._settings.models_path, operation_id)
         log.warning(
             "operation_lost", operation_id=operation_id, reason=reason, status=record.status
         )

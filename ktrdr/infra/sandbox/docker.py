@@ -8,13 +8,13 @@ plugin is installed); otherwise :class:`DockerUnavailableError` says which is mi
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from ktrdr.core.errors import KtrdrError
+from ktrdr.infra.engine import EngineError, configured_client
 from ktrdr.infra.sandbox.slots import COMPOSE_FILE, ENV_FILE, project_name
 
 PROBE_TIMEOUT_S = 20.0
@@ -33,12 +33,12 @@ def _last_line(*outputs: str | None) -> str:
 
 
 def executable() -> str:
-    configured = os.environ.get("KTRDR_DOCKER")
+    try:
+        configured = configured_client()
+    except EngineError as error:
+        raise DockerUnavailableError(str(error)) from None
     if configured:
-        found = shutil.which(configured)
-        if found is None:
-            raise DockerUnavailableError(f"KTRDR_DOCKER={configured} is not an executable")
-        return found
+        return configured
     found = shutil.which("docker")
     if found is None:
         raise DockerUnavailableError(

@@ -118,7 +118,9 @@ def register(server: MCPServer, backend: Backend) -> None:
         """The numbers to judge an operation by. Training: loss and accuracy on the train,
         validation and test splits, the per-epoch history (train_loss, val_loss,
         val_accuracy), best_epoch and epochs_since_improvement (a large gap with rising
-        val_loss means overfitting). Backtest: its metrics. While it runs: progress only."""
+        val_loss means overfitting). Backtest: its metrics; of several symbols, the first
+        symbol's, with per_symbol and combined (equal weight). While it runs: progress
+        only."""
         state = await backend.call(backend.client.operation, operation_id)
         return await operation_metrics(backend, state, max_items)
 
@@ -146,7 +148,15 @@ async def operation_metrics(backend: Backend, state: Operation, max_items: int) 
     if state.status != OperationStatus.COMPLETED or not result:
         return OperationMetrics(**common, metrics=None)
     if state.type == OperationType.BACKTESTING:
-        return OperationMetrics(**common, metrics=result.get("metrics"))
+        per_symbol = result.get("per_symbol")
+        return OperationMetrics(
+            **common,
+            metrics=result.get("metrics"),
+            per_symbol={s: part.get("metrics") for s, part in per_symbol.items()}
+            if isinstance(per_symbol, dict)
+            else None,
+            combined=(result.get("combined") or {}).get("metrics"),
+        )
     stored = await backend.call(backend.client.model, result["model_id"])
     history = list(stored.metrics.get("history") or [])
     best = stored.metrics.get("best_epoch")

@@ -90,6 +90,7 @@ def register(server: MCPServer, backend: Backend) -> None:
     async def start_backtest(
         strategy_name: StrategyName,
         symbol: Symbol | None = None,
+        symbols: Annotated[list[Symbol], Field(min_length=1, max_length=MAX_SYMBOLS)] | None = None,
         timeframe: Timeframe | None = None,
         start_date: IsoDate | None = None,
         end_date: IsoDate | None = None,
@@ -102,14 +103,18 @@ def register(server: MCPServer, backend: Backend) -> None:
         """Queue a backtest of a trained strategy on a backtest worker. Without dates it runs
         on the model's test split (bars the model never trained or early-stopped on): the
         honest out-of-sample figure. model_path: a model id ('canary_smoke/1d_v3', 'v3',
-        'latest'; default the latest model); symbol defaults to the strategy's first.
-        Costs default to commission 0.1 %, slippage 0.05 %. Wait with
+        'latest'; default the latest model). symbol: that one; symbols: each of those;
+        neither: each symbol the model was trained on. Several give the first symbol's
+        result at the top level plus per_symbol (each one's metrics and buy-and-hold
+        benchmark) and combined (the equal-weight portfolio: metrics, benchmark). Costs
+        default to commission 0.1 %, slippage 0.05 %. Wait with
         get_operation_status(operation_id, wait_seconds=60), then get_operation_results."""
         started = await backend.call(
             backend.client.start_backtest,
             strategy_name,
             model=model_reference(model_path) if model_path else None,
             symbol=symbol,
+            symbols=symbols,
             timeframe=timeframe,
             start_date=start_date,
             end_date=end_date,

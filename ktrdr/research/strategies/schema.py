@@ -21,6 +21,7 @@ MAX_UNITS = 4096
 MAX_WEIGHTS = 20_000_000  # between hidden layers; a float32 each, times Adam's state
 MAX_ITEMS = 100  # indicators, fuzzy sets, network inputs, terms of a set
 MAX_SEED = 2**32 - 1  # what numpy and torch accept
+MAX_EMBARGO_BARS = 10_000
 
 
 class _Strict(BaseModel):
@@ -165,6 +166,9 @@ class DataSplitConfig(_Strict):
     train: float = Field(default=0.7, gt=0.0, lt=1.0)
     validation: float = Field(default=0.15, gt=0.0, lt=1.0)
     test: float = Field(default=0.15, gt=0.0, lt=1.0)
+    # Rows dropped at the start of validation and test, after the purge of the rows whose
+    # label looks into the next split: a gap against serially correlated features.
+    embargo_bars: int = Field(default=0, ge=0, le=MAX_EMBARGO_BARS)
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> DataSplitConfig:

@@ -35,6 +35,9 @@ def field_errors(model: Any, data: dict[str, Any]) -> dict[str, str]:
         ({"model": 0}, "model", "pattern"),  # versions start at 1
         ({"model": True}, "model", "valid string"),
         ({"start_date": "yesterday"}, "start_date", "valid date"),
+        ({"symbols": []}, "symbols", "at least 1 item"),
+        ({"symbols": ["AAPL", "a/b"]}, "symbols.1", "path separator"),
+        ({"symbols": ["X"] * 51}, "symbols", "at most 50 items"),
     ],
 )
 def test_bad_backtest_params_name_their_field(params: dict, field: str, message: str) -> None:
@@ -65,6 +68,12 @@ def test_valid_params_are_normalised() -> None:
     assert params.model == "v3"
     assert BacktestParams(model=3).model == "v3"  # a bare number is a version
     assert TrainingParams.model_validate({"symbols": ["msft"]}).symbols == ["MSFT"]
+    assert BacktestParams.model_validate({"symbols": ["msft", "aapl"]}).symbols == ["MSFT", "AAPL"]
+
+
+def test_a_backtest_names_one_symbol_or_several_not_both() -> None:
+    with pytest.raises(ValueError, match="give symbol or symbols, not both"):
+        BacktestParams.model_validate({"symbol": "AAPL", "symbols": ["MSFT"]})
 
 
 def test_a_dispatch_carries_the_params_of_its_type() -> None:
@@ -98,7 +107,7 @@ def test_a_dispatch_carries_the_params_of_its_type() -> None:
                 "operation_type": "backtesting",
                 "attempt": ATTEMPT,
                 "strategy_yaml": "",
-                "params": {"symbols": ["IBM"]},
+                "params": {"timeframes": ["1d"]},  # (symbols: a backtest takes them too)
             }
         )
 

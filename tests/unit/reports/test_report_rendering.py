@@ -268,3 +268,24 @@ def test_the_vendored_library_is_the_pinned_release_with_its_licence() -> None:
     licence = package.joinpath("vendor/lightweight-charts/LICENSE").read_text()
     assert "Apache License" in licence
     assert re.search(rf"v{re.escape(LIBRARY_VERSION)}\b", library[:300].decode())
+
+
+def test_a_training_report_says_what_the_purge_dropped_and_whether_it_resumed() -> None:
+    result = with_changes(
+        training_result(),
+        data_split={"train": 0.7, "validation": 0.15, "test": 0.15, "embargo_bars": 5},
+        purge={
+            "label_horizon": 10,
+            "embargo_bars": 5,
+            "purged": {"train": 10, "validation": 10, "test": 10},
+            "embargoed": {"validation": 5, "test": 5},
+        },
+        resumed_from_epoch=4,
+    )
+    text = " ".join(Page(render_training_report(result)).text)
+    assert (
+        "label horizon 10 bars: train 10, validation 10 + 5 embargoed, test 10 + 5 embargoed"
+        in text
+    )
+    assert "from the checkpoint of epoch 4" in text
+    assert "train 70%, validation 15%, test 15%" in text  # the embargo is no fraction

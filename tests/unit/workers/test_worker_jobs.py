@@ -11,8 +11,9 @@ from ktrdr.core.progress import CancelToken, OperationCancelledError, Progress, 
 from ktrdr.core.protocol import OperationDispatch
 from ktrdr.core.settings import get_settings
 from ktrdr.research.data.store import DataStore
-from ktrdr.research.model_registry import latest_model, publish_model
+from ktrdr.research.model_registry import latest_model, list_models, publish_model
 from ktrdr.workers.context import JobContext
+from ktrdr.workers.executor import STALE_REASON
 from ktrdr.workers.jobs.backtesting import run_backtest_job
 from ktrdr.workers.jobs.training import run_training_job
 from tests.support.paths import STRATEGIES_DIR
@@ -114,3 +115,83 @@ def test_a_model_that_cannot_be_used_is_explained(
 def test_an_invalid_strategy_is_a_value_error(ktrdr_home: Path) -> None:
     with pytest.raises(ValueError, match="dispatched strategy is invalid"):
         run_training_job(context(lambda _: None), dispatch("training", yaml="name: x\n"))
+
+
+class WorkerLost(BaseException):
+    """The worker's process going away mid-training: nothing after it runs."""
+
+
+def lose_worker_at_epoch(epoch: int) -> ProgressCallback:
+    def progress(report: Progress) -> None:
+        if report.details.get("epoch") == epoch and report.details.get("batch") == 1:
+            raise WorkerLost
+
+    return progress
+
+
+def checkpoint_file(home: Path, operation_id: str) -> Path:
+    return home / "models" / ".checkpoints" / f"{operation_id}.pt"
+
+
+@pytest.mark.slow
+def test_a_redispatched_training_resumes_and_stores_the_same_model(
+    ktrdr_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KTRDR_CHECKPOINT_EVERY_EPOCHS", "2")
+    get_settings.cache_clear()
+    yaml = STRATEGY_YAML.replace("epochs: 2", "epochs: 5")
+    params = {"timeframes": ["1d"], "symbols": ["IBM"]}
+
+    def training(operation_id: str, attempt: str) -> OperationDispatch:
+        return OperationDispatch(
+            operation_id=operation_id,
+            operation_type="training",
+            attempt=attempt * 32,
+            strategy_yaml=yaml,
+            params=params,
+        )
+
+    whole = run(run_training_job, training("whole", "a"))
+    assert whole["resumed_from_epoch"] is None
+    assert not checkpoint_file(ktrdr_home, "whole").exists()  # removed once stored
+
+    # The first attempt's worker is lost during epoch 4: the checkpoint of epoch 2 stays.
+    with pytest.raises(WorkerLost):
+        run_training_job(context(lose_worker_at_epoch(4)), training("lost", "b"))
+    assert checkpoint_file(ktrdr_home, "lost").is_file()
+    # A checkpoint is no model: listings skip it.
+    assert [m.model_id for m in list_models(ktrdr_home / "models")] == [whole["model_id"]]
+    # The backend re-dispatches the operation (a new attempt) to another worker.
+    reports: list[Progress] = []
+    resumed = run_training_job(context(reports.append), training("lost", "c"))
+    assert resumed["resumed_from_epoch"] == 2
+    assert any(r.message == "resumed from epoch 2/5" for r in reports)
+    assert not checkpoint_file(ktrdr_home, "lost").exists()
+    assert resumed["history"] == whole["history"]
+    assert resumed["metrics"] == whole["metrics"]
+    # Byte for byte: the stored weights file of the resumed run is the uninterrupted one's.
+    assert (Path(resumed["model_path"]) / "model.pt").read_bytes() == (
+        Path(whole["model_path"]) / "model.pt"
+    ).read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("reason", "kept"), [(STALE_REASON, True), ("by user", False)])
+def test_a_superseded_attempt_keeps_the_checkpoint_a_cancelled_one_drops_it(
+    ktrdr_home: Path, monkeypatch: pytest.MonkeyPatch, reason: str, kept: bool
+) -> None:
+    monkeypatch.setenv("KTRDR_CHECKPOINT_EVERY_EPOCHS", "1")
+    get_settings.cache_clear()
+    token = CancelToken()
+
+    def cancel_in_epoch_two(report: Progress) -> None:
+        if report.details.get("epoch") == 2:
+            token.cancel(reason)
+
+    with pytest.raises(OperationCancelledError):
+        run_training_job(
+            context(cancel_in_epoch_two, token),
+            dispatch("training", timeframes=["1d"], symbols=["IBM"]),
+        )
+    # The attempt in force (another worker) resumes from it; nobody resumes a cancelled one.
+    assert checkpoint_file(ktrdr_home, "op").is_file() is kept

@@ -28,7 +28,7 @@ from ktrdr.core.errors import ConflictError, KtrdrError
 from ktrdr.core.logging_setup import get_logger
 from ktrdr.core.names import IDENTIFIER
 from ktrdr.core.protocol import BacktestParams, FinishReport, ProgressReport, TrainingParams
-from ktrdr.research.model_registry import publish_model, resolve_model
+from ktrdr.research.model_registry import discard_checkpoint, publish_model, resolve_model
 from ktrdr.research.strategies import find_strategy, parse_strategy
 from ktrdr.research.strategies.job_params import check_job_params
 
@@ -132,6 +132,9 @@ def cancel_operation(operation_id: OperationIdPath, services: ServicesDep) -> Op
     before = services.operations.get(operation_id)
     record = services.operations.cancel(operation_id)
     OPERATIONS_FINISHED.labels(record.type, OperationStatus.CANCELLED).inc()
+    # Nothing resumes a cancelled training (a running one's worker drops it as well; a
+    # pending one re-queued after its worker was lost has nobody else to).
+    discard_checkpoint(services.settings.models_path, operation_id)
     running = before.status == OperationStatus.RUNNING
     worker = services.registry.get(before.worker_id or "") if running else None
     if worker is not None:  # a worker that is gone is the supervisor's business

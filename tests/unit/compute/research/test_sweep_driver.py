@@ -53,7 +53,7 @@ def test_hopeless_trials_are_pruned_and_the_best_is_tested_once(database: str) -
     assert best["value"] == pytest.approx(0.2)
     assert best["strategy_name"] == best_strategy_name("canary_smoke", op_id)
     assert f"name: {best['strategy_name']}" in best["strategy_yaml"]
-    assert children.params_of("final-backtest") == {"model": "canary_smoke/1d_v2"}
+    assert children.params_of("final-backtest") == {"model": "canary_smoke/1d_v2", "symbol": "IBM"}
     assert best["test_backtest"]["metrics"]["total_return"] == 0.05
     assert [h["best"] for h in result["history"]] == pytest.approx([0.1, 0.2, 0.2, 0.2])
     # Optuna's tables sit beside ktrdr's: the migrations still find their own revision.

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from ktrdr.control.api.app import create_app
 from ktrdr.core.settings import Settings
+from ktrdr.research.model_registry import checkpoint_file
 from tests.conftest import STRATEGIES_DIR
 from tests.support import ops
 from tests.unit.control.api.conftest import make_settings
@@ -80,7 +81,9 @@ def test_strategy_upload(client: TestClient, settings: Settings) -> None:
     assert not (settings.strategies_dir / "broken.yaml").exists()
 
 
-def test_operations_queue_while_no_worker_and_cancel(client: TestClient) -> None:
+def test_operations_queue_while_no_worker_and_cancel(
+    client: TestClient, settings: Settings
+) -> None:
     started = client.post(f"{API}/trainings/start", json={"strategy_name": "rsi_macd_trend"})
     assert started.status_code == 200, started.text
     op_id = started.json()["operation_id"]
@@ -111,8 +114,13 @@ def test_operations_queue_while_no_worker_and_cancel(client: TestClient) -> None
         "completed_at",
     }
     assert client.get(f"{API}/operations/{op_id}/results").status_code == 409
+    # A pending training may hold the checkpoint of an attempt whose worker was lost.
+    checkpoint = checkpoint_file(settings.models_path, op_id)
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"epochs so far")
     cancelled = client.delete(f"{API}/operations/{op_id}").json()
     assert cancelled["status"] == "cancelled"
+    assert not checkpoint.exists()  # nothing resumes a cancelled training
     assert client.delete(f"{API}/operations/{op_id}").status_code == 409
     assert client.get(f"{API}/operations/{backtest['operation_id']}").json()["status"] == "pending"
     assert client.get(f"{API}/operations/nope").status_code == 404

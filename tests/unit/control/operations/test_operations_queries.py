@@ -162,7 +162,7 @@ def test_everything_survives_a_restart(db_url: str, engine: Engine) -> None:
     # A new process: new engine on the same file, migrations run again at start.
     restarted = create_database_engine(db_url)
     try:
-        assert upgrade_to_head(restarted) == "0003"
+        assert upgrade_to_head(restarted) == "0004"
         again = OperationsStore(restarted)
         after = {op_id: again.get(op_id) for op_id in ids}
         assert after == before

@@ -21,6 +21,7 @@ from ktrdr.control.orchestration.worker_client import WorkerCallError
 from ktrdr.core.enums import OperationStatus, WorkerStatus, WorkerType
 from ktrdr.core.protocol import WorkerHealth, WorkerRegistration
 from ktrdr.core.settings import Settings
+from ktrdr.research.model_registry import checkpoint_file
 from tests.support import ops
 
 LOST_TIMEOUT_S = 60.0
@@ -213,3 +214,24 @@ def test_a_lost_operation_is_requeued_while_retries_remain(tmp_path: Path) -> No
     harness.clock.now += LOST_TIMEOUT_S
     harness.supervisor.check_once()
     assert harness.status(op_id) == OperationStatus.FAILED
+
+
+def test_the_checkpoint_of_a_lost_training_stays_while_it_is_requeued_and_goes_when_it_fails(
+    tmp_path: Path,
+) -> None:
+    harness = Harness(tmp_path, max_retries=1)
+    op_id = harness.running_on("ghost")
+    checkpoint = checkpoint_file(tmp_path / "models", op_id)
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"epochs so far")  # what the lost worker left behind
+    harness.supervisor.check_once()
+    harness.clock.now += LOST_TIMEOUT_S
+    harness.supervisor.check_once()
+    assert harness.status(op_id) == OperationStatus.PENDING
+    assert checkpoint.read_bytes() == b"epochs so far"  # the next attempt resumes it
+    assert harness.store.mark_running(op_id, "ghost2")
+    harness.supervisor.check_once()
+    harness.clock.now += LOST_TIMEOUT_S
+    harness.supervisor.check_once()
+    assert harness.status(op_id) == OperationStatus.FAILED
+    assert not checkpoint.exists()  # nothing will resume it
