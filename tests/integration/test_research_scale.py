@@ -33,7 +33,13 @@ SPACE = {
 def stack(tmp_path: Path) -> Iterator[Stack]:
     # One re-queue per operation: the lost-worker drill relies on it. Two trainers share
     # this host's cores: one torch thread each, or they slow each other down many times.
-    env = {"KTRDR_OPERATION_MAX_RETRIES": "1", "KTRDR_TORCH_THREADS": "1"}
+    # Health checks every second (each may take that long on two busy cores): a killed
+    # worker is still noticed within two seconds.
+    env = {
+        "KTRDR_OPERATION_MAX_RETRIES": "1",
+        "KTRDR_TORCH_THREADS": "1",
+        "KTRDR_HEALTH_INTERVAL_S": "1",
+    }
     running = Stack(home=tmp_path / "home", env_overrides=env)
     running.start_backend()
     try:
