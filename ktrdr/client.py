@@ -23,6 +23,7 @@ from ktrdr.core.api_models import (
     ModelDetail,
     ModelSummary,
     Operation,
+    OperationChildren,
     OperationPage,
     OperationResults,
     OperationStarted,
@@ -103,6 +104,17 @@ class ApiClient:
     def start_backtest(self, strategy: str, **params: Any) -> OperationStarted:
         body = {"strategy_name": strategy, **_given(params)}
         return self._get(OperationStarted, "POST", "/backtests/start", json=body)
+
+    def start_walkforward(self, strategy: str, **params: Any) -> OperationStarted:
+        body = {"strategy_name": strategy, **_given(params)}
+        return self._get(OperationStarted, "POST", "/walkforward/start", json=body)
+
+    def start_sweep(self, strategy: str, **params: Any) -> OperationStarted:
+        body = {"strategy_name": strategy, **_given(params)}
+        return self._get(OperationStarted, "POST", "/sweeps/start", json=body)
+
+    def children(self, operation_id: str) -> OperationChildren:
+        return self._get(OperationChildren, "GET", f"/operations/{_segment(operation_id)}/children")
 
     def operation(self, operation_id: str) -> Operation:
         return self._get(Operation, "GET", f"/operations/{operation_id}")

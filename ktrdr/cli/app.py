@@ -8,6 +8,7 @@ from ktrdr.cli import (
     model_commands,
     ops_commands,
     research_commands,
+    scale_commands,
     stack_commands,
     strategy_commands,
 )
@@ -23,6 +24,8 @@ app.add_typer(ops_commands.app, name="ops")
 app.add_typer(stack_commands.worker_app, name="worker")
 app.command()(research_commands.train)
 app.command()(research_commands.backtest)
+app.command()(scale_commands.walkforward)
+app.command()(scale_commands.sweep)
 app.command()(ops_commands.workers)
 app.command()(stack_commands.up)
 app.command()(stack_commands.down)

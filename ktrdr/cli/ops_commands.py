@@ -17,12 +17,17 @@ app = typer.Typer(help="Operations on the backend: list, show, follow, cancel, r
 @app.command("list")
 def list_operations(
     status: str | None = typer.Option(None, help="pending, running, completed, ..."),
-    kind: str | None = typer.Option(None, "--type", help="training or backtesting"),
+    kind: str | None = typer.Option(
+        None, "--type", help="training, backtesting, walkforward or sweep"
+    ),
     limit: int = typer.Option(20, help="How many, newest first."),
+    parent: str | None = typer.Option(
+        None, "--parent", help="A walk-forward's or sweep's children."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     with api_client() as client:
-        page = client.operations(status=status, type=kind, limit=limit)
+        page = client.operations(status=status, type=kind, limit=limit, parent_id=parent)
     if as_json:
         print_json(page)
         return

@@ -37,9 +37,14 @@ def up(
     api_port: int = typer.Option(None, help="Backend port (default KTRDR_API_PORT, 8000)."),
     backtest_port: int = typer.Option(DEFAULT_WORKER_PORTS[WorkerType.BACKTESTING]),
     training_port: int = typer.Option(DEFAULT_WORKER_PORTS[WorkerType.TRAINING]),
+    research_port: int = typer.Option(DEFAULT_WORKER_PORTS[WorkerType.RESEARCH]),
     timeout: float = typer.Option(90.0, help="Seconds to wait for a healthy stack."),
 ) -> None:
-    """Start backend (SQLite) + one backtest worker + one training worker, wait until healthy."""
+    """Start backend (SQLite) + a backtest, a training and a research worker; wait until healthy.
+
+    The research worker runs the drivers of walk-forwards and sweeps (they wait on their
+    children, so they never hold the training or backtest worker).
+    """
     if (state := _running_stack()) is not None:
         console.print(f"already up: {state['api_url']} (ktrdr down to stop it)")
         return
@@ -47,15 +52,20 @@ def up(
     port = api_port or current.api_port
     api_url = f"http://127.0.0.1:{port}"
     logs = current.home / "logs"
-    workers = ((WorkerType.BACKTESTING, backtest_port), (WorkerType.TRAINING, training_port))
+    workers = (
+        (WorkerType.BACKTESTING, backtest_port),
+        (WorkerType.TRAINING, training_port),
+        (WorkerType.RESEARCH, research_port),
+    )
     base_env = {
         **os.environ,
         "KTRDR_API_URL": api_url,
         "KTRDR_API_HOST": "127.0.0.1",
         "KTRDR_API_PORT": str(port),
         "KTRDR_HOME": str(current.home),
-        # Two workers share this host's cores (see KTRDR_TORCH_THREADS).
-        "KTRDR_HOST_WORKERS": os.environ.get("KTRDR_HOST_WORKERS", str(len(workers))),
+        # The training and backtest workers share this host's cores (KTRDR_TORCH_THREADS);
+        # a driver mostly waits.
+        "KTRDR_HOST_WORKERS": os.environ.get("KTRDR_HOST_WORKERS", "2"),
     }
     processes = [("backend", spawn(backend_command(), base_env, logs / "backend.log"), port)]
     for kind, worker_port in workers:
@@ -138,9 +148,9 @@ def serve(
 
 @worker_app.command("start")
 def start_worker(
-    worker_type: str = typer.Option(..., "--type", help="backtesting or training"),
+    worker_type: str = typer.Option(..., "--type", help="backtesting, training or research"),
     host: str = typer.Option(None, help="Bind address (default KTRDR_WORKER_HOST)."),
-    port: int = typer.Option(None, help="Port (default KTRDR_WORKER_PORT, 5003 / 5004)."),
+    port: int = typer.Option(None, help="Port (default KTRDR_WORKER_PORT, 5003 / 5004 / 5005)."),
 ) -> None:
     """Run a worker in the foreground (``python -m ktrdr.workers TYPE``); it checks its ML
     stack before anything else."""

@@ -178,6 +178,9 @@ class OperationSummary(_Body):
     started_at: datetime | None
     completed_at: datetime | None
     updated_at: datetime
+    # A child of a walk-forward or sweep: its parent, and its name within it (fold-2-train).
+    parent_id: str | None = None
+    child_key: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -198,6 +201,24 @@ class OperationPage(_Body):
     total: int
     limit: int
     offset: int
+
+
+class OperationChildren(_Body):
+    """A parent's children (oldest first), how many are in each status, and its progress."""
+
+    parent_id: str
+    children: list[OperationSummary]
+    counts: dict[OperationStatus, int]
+    finished: int
+    total: int
+
+
+class ChildCreated(_Body):
+    """A driver's child: new, or the one already there under that key."""
+
+    operation_id: str
+    status: OperationStatus
+    created: bool
 
 
 class OperationResults(_Body):

@@ -30,17 +30,38 @@ ACTIVE_STATUSES: frozenset[OperationStatus] = frozenset(
 class OperationType(StrEnum):
     TRAINING = "training"
     BACKTESTING = "backtesting"
+    # Parents: a driver that creates training and backtest children and combines them.
+    WALKFORWARD = "walkforward"
+    SWEEP = "sweep"
+
+    @property
+    def is_parent(self) -> bool:
+        return self in PARENT_TYPES
+
+
+PARENT_TYPES: frozenset[OperationType] = frozenset({OperationType.WALKFORWARD, OperationType.SWEEP})
 
 
 class WorkerType(StrEnum):
-    """A worker runs the operations of its own type (same values as OperationType)."""
+    """A worker runs the operations of its own kind.
+
+    Training and backtest workers run the operation type of the same name; a research
+    worker runs the drivers of parent operations (walk-forward, sweep), so a driver that
+    spends its time waiting for children never occupies a training or backtest slot.
+    """
 
     BACKTESTING = "backtesting"
     TRAINING = "training"
+    RESEARCH = "research"
 
     @property
-    def operation_type(self) -> OperationType:
-        return OperationType(self.value)
+    def operation_types(self) -> frozenset[OperationType]:
+        if self == WorkerType.RESEARCH:
+            return PARENT_TYPES
+        return frozenset({OperationType(self.value)})
+
+    def runs(self, operation_type: OperationType) -> bool:
+        return OperationType(operation_type) in self.operation_types
 
 
 class WorkerStatus(StrEnum):

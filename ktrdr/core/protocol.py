@@ -16,7 +16,11 @@ shared secret can speak for a registered worker. Each dispatch carries an attemp
 progress and finish reports carry it back and count only while it is the operation's
 current one (a worker that froze and woke up is refused: 409, and stops).
 
-Job parameters (:class:`TrainingParams`, :class:`BacktestParams`) are validated once, when
+A driver (research worker) also calls, with its token and its parent's attempt:
+                     POST /api/v1/operations/{id}/children          ChildRequest
+                     POST /api/v1/operations/{id}/children/{key}/cancel  ChildCancel
+
+Job parameters (:class:`TrainingParams`, :class:`BacktestParams`, ...) are validated once, when
 the API accepts a request; the worker receives them typed and uses them as they are.
 """
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -108,11 +112,88 @@ class BacktestParams(_Message):
         return self
 
 
-JobParams = TrainingParams | BacktestParams
-PARAMS_BY_TYPE: dict[OperationType, type[TrainingParams] | type[BacktestParams]] = {
+# What one parent operation may spend: children are bounded by these (see the drivers).
+MAX_FOLDS = 20
+MAX_TRIALS = 200
+MAX_PARALLEL = 8
+MAX_SPACE_PARAMS = 50
+MIN_WINDOW_BARS = 20
+MAX_WINDOW_BARS = 10_000_000
+# Backtest metrics a sweep can optimise, and whether more is better.
+SWEEP_OBJECTIVES: dict[str, Literal["maximize", "minimize"]] = {
+    "sharpe_ratio": "maximize",
+    "sortino_ratio": "maximize",
+    "calmar_ratio": "maximize",
+    "total_return": "maximize",
+    "annualized_return": "maximize",
+    "excess_return": "maximize",
+    "win_rate": "maximize",
+    "profit_factor": "maximize",
+    "max_drawdown": "minimize",
+}
+WindowBars = Annotated[int, Field(ge=MIN_WINDOW_BARS, le=MAX_WINDOW_BARS)]
+
+
+class WalkForwardParams(_Message):
+    """Folds by count (``folds``) or by lengths (``train_bars`` + ``test_bars``).
+
+    rolling: each fold trains on the ``train_bars`` before its test window; anchored: on
+    everything from the first bar. With lengths, ``folds`` keeps the last that many.
+    """
+
+    folds: Annotated[int, Field(ge=1, le=MAX_FOLDS)] | None = None
+    train_bars: WindowBars | None = None
+    test_bars: WindowBars | None = None
+    mode: Literal["rolling", "anchored"] = "rolling"
+    symbol: Symbol | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    max_parallel: Annotated[int, Field(ge=1, le=MAX_PARALLEL)] = 4
+
+    @model_validator(mode="after")
+    def _fold_shape(self) -> WalkForwardParams:
+        if (self.train_bars is None) != (self.test_bars is None):
+            raise ValueError("give train_bars and test_bars together")
+        if self.folds is None and self.train_bars is None:
+            raise ValueError("give folds, or train_bars and test_bars")
+        if self.start_date and self.end_date and self.start_date >= self.end_date:
+            raise ValueError("start_date must be before end_date")
+        return self
+
+
+class SweepParams(_Message):
+    """A search over strategy fields (``space``: YAML path -> range or choices)."""
+
+    space: Annotated[dict[str, dict[str, Any]], Field(min_length=1, max_length=MAX_SPACE_PARAMS)]
+    trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] = 20
+    objective: str = "sharpe_ratio"
+    parallel: Annotated[int, Field(ge=1, le=MAX_PARALLEL)] = 2
+    sampler: Literal["tpe", "random"] = "tpe"
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    pruning: bool = True
+    # Continue the study of an earlier sweep (its operation id) instead of a new one.
+    resume: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
+
+    @field_validator("objective")
+    @classmethod
+    def _known_objective(cls, value: str) -> str:
+        if value not in SWEEP_OBJECTIVES:
+            raise ValueError(
+                f"unknown objective {value[:40]!r}: use one of " + ", ".join(SWEEP_OBJECTIVES)
+            )
+        return value
+
+
+AnyParams = TrainingParams | BacktestParams | WalkForwardParams | SweepParams
+JobParams = AnyParams
+PARAMS_BY_TYPE: dict[OperationType, type[AnyParams]] = {
     OperationType.TRAINING: TrainingParams,
     OperationType.BACKTESTING: BacktestParams,
+    OperationType.WALKFORWARD: WalkForwardParams,
+    OperationType.SWEEP: SweepParams,
 }
+CHILD_TYPES = (OperationType.TRAINING, OperationType.BACKTESTING)
+ChildKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
 class WorkerCapabilities(_Message):
@@ -206,6 +287,35 @@ class OperationDispatch(_Message):
                 params_model = PARAMS_BY_TYPE[OperationType(kind)]
                 data = {**data, "params": params_model.model_validate(data["params"])}
         return data
+
+
+class ChildRequest(_Message):
+    """A driver asks for a child of its parent operation (worker-authenticated, fenced).
+
+    ``key`` names the child within its parent (``fold-3-train``): asking again with the
+    same key answers the child already there, so a re-queued driver creates no duplicates.
+    Without ``strategy_yaml`` the child runs the parent's strategy.
+    """
+
+    worker_id: WorkerId
+    attempt: AttemptToken
+    key: ChildKey
+    type: OperationType
+    params: dict[str, Any] = Field(default_factory=dict)
+    strategy_yaml: str | None = Field(default=None, max_length=256 * 1024)
+
+    @field_validator("type")
+    @classmethod
+    def _child_type(cls, value: OperationType) -> OperationType:
+        if value not in CHILD_TYPES:
+            raise ValueError("a child is a training or a backtesting")
+        return value
+
+
+class ChildCancel(_Message):
+    worker_id: WorkerId
+    attempt: AttemptToken
+    reason: str = Field(default="cancelled by its driver", max_length=300)
 
 
 class ProgressReport(_Message):

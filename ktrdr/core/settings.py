@@ -23,6 +23,7 @@ DEFAULT_MCP_PORT = 8010
 DEFAULT_WORKER_PORTS: dict[WorkerType, int] = {
     WorkerType.BACKTESTING: 5003,
     WorkerType.TRAINING: 5004,
+    WorkerType.RESEARCH: 5005,
 }
 # Where workers may live: loopback and the private ranges (compose networks, a homelab LAN).
 DEFAULT_WORKER_NETWORKS = (

@@ -19,6 +19,12 @@ from pydantic import BaseModel, ValidationError
 from ktrdr import __version__
 from ktrdr.core.errors import InvalidDocumentError, Issue
 from ktrdr.reports import formatting as fmt
+from ktrdr.reports.research import (
+    SweepView,
+    WalkForwardView,
+    sweep_context,
+    walkforward_context,
+)
 from ktrdr.reports.results import (
     BacktestResultView,
     ChartSeries,
@@ -502,12 +508,38 @@ def _training_provenance(
 def render_report(
     operation_type: str, result: Mapping[str, Any], operation_id: str | None = None
 ) -> str:
-    """The report of a finished operation of ``operation_type`` (training or backtesting)."""
+    """The report of a finished operation of ``operation_type`` (any operation type)."""
     if operation_type == "training":
         return render_training_report(result, operation_id)
     if operation_type == "backtesting":
         return render_backtest_report(result, operation_id)
+    if operation_type == "walkforward":
+        return render_walkforward_report(result, operation_id)
+    if operation_type == "sweep":
+        return render_sweep_report(result, operation_id)
     raise ReportDataError("result", [Issue("type", f"no report for {operation_type!r}")])
+
+
+def render_walkforward_report(result: Mapping[str, Any], operation_id: str | None = None) -> str:
+    """Per-fold table, the stitched out-of-sample equity against buy and hold, its metrics."""
+    view = _parse(WalkForwardView, result, "walk-forward result")
+    context = walkforward_context(view, operation_id)
+    return _page(
+        "walkforward.html.j2",
+        ["common.js", "walkforward.js"],
+        notices=[],
+        operation_id=operation_id,
+        **context,
+    )
+
+
+def render_sweep_report(result: Mapping[str, Any], operation_id: str | None = None) -> str:
+    """Trials table (state, objective, sampled values), objective history, the best trial."""
+    view = _parse(SweepView, result, "sweep result")
+    context = sweep_context(view, operation_id)
+    return _page(
+        "sweep.html.j2", ["common.js", "sweep.js"], notices=[], operation_id=operation_id, **context
+    )
 
 
 def render_problem_page(

@@ -1,4 +1,4 @@
-"""``python -m ktrdr.workers backtesting|training`` (see :mod:`ktrdr.workers.entry`)."""
+"""``python -m ktrdr.workers backtesting|training|research`` (see :mod:`ktrdr.workers.entry`)."""
 
 import sys
 

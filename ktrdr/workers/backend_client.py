@@ -104,6 +104,17 @@ class BackendClient:
             headers={"Content-Type": "application/json", **self._headers()},
         )
 
+    def request(self, method: str, path: str, message: BaseModel | None = None) -> httpx.Response:
+        """One call with this worker's credentials (a driver's calls: see parent_link)."""
+        if message is None:
+            return self._http.request(method, path, headers=self._headers())
+        return self._http.request(
+            method,
+            path,
+            content=message.model_dump_json(),
+            headers={"Content-Type": "application/json", **self._headers()},
+        )
+
     def register(self, registration: WorkerRegistration) -> None:
         """One attempt; raises ``httpx.HTTPError`` on failure. Keeps the token it is given."""
         response = self._post("/api/v1/workers/register", registration)

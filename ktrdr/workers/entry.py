@@ -1,4 +1,4 @@
-"""Start a worker: ``python -m ktrdr.workers backtesting|training``.
+"""Start a worker: ``python -m ktrdr.workers backtesting|training|research``.
 
 The one way a worker runs (``ktrdr worker start``, ``ktrdr up``, the images and compose
 all run this module). The compute stack is checked before anything imports it, so a
@@ -16,7 +16,7 @@ from ktrdr.core.server import serve
 from ktrdr.core.settings import Settings, get_settings
 from ktrdr.workers.ml_check import validate_ml_dependencies
 
-USAGE = "usage: python -m ktrdr.workers backtesting|training"
+USAGE = "usage: python -m ktrdr.workers backtesting|training|research"
 
 
 def run_worker(worker_type: WorkerType, settings: Settings) -> None:

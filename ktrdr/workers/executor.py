@@ -224,7 +224,9 @@ class JobExecutor:
             self._progress_interval_s,
         )
         try:
-            ctx = JobContext(self._settings, self._data, sender, run.token)
+            ctx = JobContext(
+                self._settings, self._data, sender, run.token, self._client, self.worker_id
+            )
             report = self._completed(run, self._job(ctx, run.dispatch))
         except OperationCancelledError as error:
             reason = str(error) or run.token.reason or "cancelled"

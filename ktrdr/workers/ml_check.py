@@ -23,7 +23,9 @@ def _describe(module: str, error: BaseException) -> str:
 
 def validate_ml_dependencies(worker_type: str) -> None:
     """Exit with status 3 and one stderr line unless torch, numpy, pandas and talib import."""
-    for module in REQUIRED_MODULES:
+    # A research worker drives sweeps with Optuna as well.
+    extra = ("optuna",) if worker_type == "research" else ()
+    for module in (*REQUIRED_MODULES, *extra):
         try:
             importlib.import_module(module)
         except (ImportError, OSError) as error:

@@ -234,7 +234,7 @@ def create_worker_app(
 
     @app.post("/operations", status_code=status.HTTP_202_ACCEPTED, dependencies=secret)
     def dispatch(body: OperationDispatch, runtime: _Runtime) -> dict[str, bool]:
-        if body.operation_type != worker_type:
+        if not worker_type.runs(body.operation_type):
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"this is a {worker_type} worker; it cannot run {body.operation_type}",

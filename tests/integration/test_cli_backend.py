@@ -140,14 +140,16 @@ def healthy(url: str) -> bool:
 
 def test_up_starts_the_stack_and_down_stops_it(tmp_path: Path) -> None:
     api_port, backtest_port, training_port = free_port(), free_port(), free_port()
+    research_port = free_port()
     env = process_env(tmp_path / "home", KTRDR_API_PORT=str(api_port))
     ports = ["--backtest-port", str(backtest_port), "--training-port", str(training_port)]
+    ports += ["--research-port", str(research_port)]
     up = subprocess.run([KTRDR, "up", *ports], env=env, capture_output=True, text=True, timeout=120)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert "ktrdr stack is up" in up.stdout
         workers = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health").json()["workers"]
-        assert workers == {"backtesting": 1, "training": 1}
+        assert workers == {"backtesting": 1, "training": 1, "research": 1}
         again = subprocess.run([KTRDR, "up"], env=env, capture_output=True, text=True, timeout=60)
         assert "already up" in again.stdout
     finally:

@@ -99,9 +99,10 @@ def test_the_documented_defaults_are_the_defaults(monkeypatch: pytest.MonkeyPatc
         elif variable == "KTRDR_DATABASE_URL":
             assert value == f"sqlite:///{defaults.data_path / 'ktrdr.db'}"
         elif variable == "KTRDR_WORKER_PORT":
-            assert value is None  # "5003 / 5004": the worker type's default
+            assert value is None  # "5003 / 5004 / 5005": the worker type's default
             assert defaults.worker_port_for(WorkerType.BACKTESTING) == 5003
             assert defaults.worker_port_for(WorkerType.TRAINING) == 5004
+            assert defaults.worker_port_for(WorkerType.RESEARCH) == 5005
         elif shown == "derived":
             assert value is None, variable
         elif variable == "KTRDR_STRATEGIES_DIR":

@@ -154,8 +154,12 @@ def test_backend_serves_every_endpoint_without_extras(
 
 @pytest.mark.parametrize(
     "command",
-    [["-m", "ktrdr.workers", "training"], ["-m", "ktrdr.workers", "backtesting"]],
-    ids=["training", "backtesting"],
+    [
+        ["-m", "ktrdr.workers", "training"],
+        ["-m", "ktrdr.workers", "backtesting"],
+        ["-m", "ktrdr.workers", "research"],
+    ],
+    ids=["training", "backtesting", "research"],
 )
 def test_a_worker_on_the_backend_image_exits_with_a_clear_line(
     core_venv: Path, command: list[str]

@@ -48,6 +48,8 @@ TOOLS = {
     "get_operation_metrics",
     "start_training",
     "start_backtest",
+    "start_walkforward",
+    "start_sweep",
     "validate_strategy",
     "upload_strategy",
     "list_models",
@@ -125,13 +127,37 @@ def test_stdio_a_broken_strategy_is_refused_with_its_yaml_path(
     anyio.run(scenario)
 
 
+def test_stdio_walkforward_and_sweep_are_queued_or_refused_by_field(
+    stack: Stack, errlog: TextIO
+) -> None:
+    async def scenario() -> None:
+        async with stdio_session(stack.api_url, TOKEN, errlog) as session:
+            await call(
+                session, "upload_strategy", name="mcp_scale", yaml_text=canary_strategy("mcp_scale")
+            )
+            walked = structured(
+                await call(session, "start_walkforward", strategy_name="mcp_scale", folds=2)
+            )
+            assert walked["status"] == "pending"  # this stack has no research worker
+            space = {"indicators[5].params.period": {"low": 7, "high": 21}}
+            refused = await call(session, "start_sweep", strategy_name="mcp_scale", space=space)
+            error = tool_error(refused)
+            assert error["status"] == 422
+            assert error["field"] == "params['indicators[5].params.period']"
+            assert "strategy has 2 indicators" in refused.content[0].text
+            for op_id in (walked["operation_id"],):
+                await call(session, "cancel_operation", operation_id=op_id)
+
+    anyio.run(scenario)
+
+
 def test_stdio_train_wait_backtest_the_new_model_and_read_results(
     stack: Stack, errlog: TextIO
 ) -> None:
     async def scenario() -> None:
         async with stdio_session(stack.api_url, TOKEN, errlog) as session:
             health = structured(await call(session, "check_backend_health"))
-            assert health["workers"] == {"backtesting": 1, "training": 1}
+            assert health["workers"] == {"backtesting": 1, "training": 1, "research": 0}
             stored = await call(
                 session, "upload_strategy", name="canary_smoke", yaml_text=canary_strategy()
             )

@@ -113,6 +113,8 @@ def test_upgrade_creates_the_schema_on_an_empty_database(engine: Engine) -> None
         "ix_operations_status": ["status"],
         "ix_operations_status_created_at": ["status", "created_at"],
         "ix_operations_created_at_id": ["created_at", "id"],
+        "ix_operations_parent_id": ["parent_id"],
+        "uq_operations_parent_child_key": ["parent_id", "child_key"],
     }
     with engine.connect() as conn:
         # The migration and the ORM model agree on PostgreSQL too.
@@ -375,3 +377,26 @@ def test_backend_on_postgresql_keeps_the_queue_across_a_restart_and_completes_it
     assert row.completed_at.tzinfo is UTC
     assert not (stack.home / "data" / "ktrdr.db").exists()
     assert stack.get("/health")["operations"]["completed"] == 1
+
+
+def test_a_sweep_keeps_its_study_in_the_ktrdr_database_on_postgresql(database_url: str) -> None:
+    # Imported here: the other tests of this module need no compute stack.
+    from ktrdr.compute.research.sweep import open_storage, study_name
+    from tests.support.scripted_children import ScriptedChildren, driver
+
+    assert upgrade_to_head(database_url) == head_revision()
+    op_id = "e" * 32
+    result = driver(database_url, ScriptedChildren(), op_id).run()
+    assert result["counts"] == {"complete": 2, "pruned": 2, "fail": 0}
+    engine = create_database_engine(database_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"operations", "leases", "studies", "trials"} <= tables
+        assert current_revision(engine) == head_revision()  # ktrdr's migrations unharmed
+    finally:
+        engine.dispose()
+    assert upgrade_to_head(database_url) == head_revision()
+    import optuna
+
+    study = optuna.load_study(study_name=study_name(op_id), storage=open_storage(database_url))
+    assert len(study.trials) == 4

@@ -121,10 +121,13 @@ def test_training_worker_module_exits_0_on_sigterm(backend: FakeBackend, tmp_pat
     assert [c.target for c in backend.calls("deregister")] == [registration["worker_id"]]
 
 
-@pytest.mark.parametrize("worker_type", ["training", "backtesting"])
-def test_a_worker_without_torch_exits_3_with_one_line(worker_type: str) -> None:
+@pytest.mark.parametrize(
+    ("worker_type", "missing"),
+    [("training", "torch"), ("backtesting", "torch"), ("research", "optuna")],
+)
+def test_a_worker_without_torch_exits_3_with_one_line(worker_type: str, missing: str) -> None:
     probe = (
-        "import sys; sys.modules['torch'] = None; from ktrdr.workers.entry import main; "
+        f"import sys; sys.modules[{missing!r}] = None; from ktrdr.workers.entry import main; "
         f"sys.exit(main([{worker_type!r}]))"
     )
     result = subprocess.run(
@@ -139,7 +142,7 @@ def test_a_worker_without_torch_exits_3_with_one_line(worker_type: str) -> None:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"ktrdr {worker_type} worker: the ML stack is missing")
-    assert "no module named 'torch'" in lines[0]
+    assert f"no module named {missing!r}" in lines[0]
     assert "ktrdr-worker-cpu" in lines[0]
     assert "ktrdr-worker-gpu" in lines[0]
 
@@ -150,4 +153,4 @@ def test_the_worker_module_needs_one_worker_type(arguments: list[str]) -> None:
         [*WORKER, *arguments], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == "usage: python -m ktrdr.workers backtesting|training"
+    assert result.stderr.strip() == "usage: python -m ktrdr.workers backtesting|training|research"

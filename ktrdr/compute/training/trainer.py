@@ -216,7 +216,8 @@ def train_network(
                         message=f"epoch {epoch}/{config.epochs}, batch {batch + 1}/{batches}",
                         items_done=done,
                         items_total=config.epochs * batches,
-                        details={"epoch": epoch, "batch": batch + 1},
+                        # The last finished epoch's validation loss: a sweep prunes on it.
+                        details={"epoch": epoch, "batch": batch + 1, **_last_epoch(history)},
                     )
                 )
         val = _evaluate(model, validation, plain_loss, target)
@@ -268,3 +269,9 @@ def train_network(
     cpu_state = _cpu(model.state_dict())
     seconds = round(earlier_seconds + time.perf_counter() - started, 3)
     return TrainingOutput(cpu_state, metrics, history, str(target), seconds, resumed_from)
+
+
+def _last_epoch(history: list[dict[str, float]]) -> dict[str, float]:
+    if not history:
+        return {}
+    return {"epochs_done": history[-1]["epoch"], "val_loss": history[-1]["val_loss"]}

@@ -19,6 +19,7 @@ from ktrdr.control.api.routers import (
     models,
     operations,
     reports,
+    research,
     strategies,
     workers,
 )
@@ -58,7 +59,17 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         redoc_url=None,
     )
-    for module in (health, data, catalogue, strategies, operations, reports, workers, models):
+    for module in (
+        health,
+        data,
+        catalogue,
+        strategies,
+        operations,
+        research,
+        reports,
+        workers,
+        models,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_error_handlers(app)
     install_metrics(app)

@@ -48,10 +48,12 @@ class OperationRow(Base):
     __table_args__ = (
         Index("ix_operations_status_created_at", "status", "created_at"),
         Index("ix_operations_created_at_id", "created_at", "id"),  # the newest-first page
+        Index("ix_operations_parent_id", "parent_id"),
+        Index("uq_operations_parent_child_key", "parent_id", "child_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_operation_id)
-    type: Mapped[str] = mapped_column(String(16))  # "training" | "backtesting"
+    type: Mapped[str] = mapped_column(String(16))  # training, backtesting, walkforward, sweep
     status: Mapped[str] = mapped_column(String(16), index=True)
     strategy_name: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -66,8 +68,11 @@ class OperationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The dispatch in force (see ktrdr.core.protocol): reports with another are refused.
     attempt_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A child's parent (walk-forward, sweep) and its unique name within it.
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    child_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Bulky columns last: SQLite reaches a column only through those before it, and a
-    # backtest's result spills over several pages (migration 0003).
+    # backtest's result spills over several pages (migration 0004).
     strategy_yaml: Mapped[str] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ktrdr.control.db.engine import for_writes
 from ktrdr.control.db.models import OperationRow, new_operation_id
@@ -86,10 +87,19 @@ class OperationsStore:
     # -- creation and reads -------------------------------------------------------------
 
     def create(
-        self, op_type: str, strategy_name: str, strategy_yaml: str, params: dict[str, Any]
+        self,
+        op_type: str,
+        strategy_name: str,
+        strategy_yaml: str,
+        params: dict[str, Any],
+        *,
+        parent_id: str | None = None,
+        child_key: str | None = None,
     ) -> Operation:
         """A new pending operation, queued behind every earlier one."""
         op_type = _member(OperationType, op_type, "type")
+        if (parent_id is None) != (child_key is None):
+            raise InvalidInputError("a child needs both its parent and its key", field="key")
         if not strategy_name or len(strategy_name) > _MAX_STRATEGY_NAME:
             raise InvalidInputError(
                 f"strategy name must be 1-{_MAX_STRATEGY_NAME} characters", field="strategy_name"
@@ -111,9 +121,98 @@ class OperationsStore:
                     attempts=0,
                     created_at=now,
                     updated_at=now,
+                    parent_id=parent_id,
+                    child_key=child_key,
                 )
             )
             return _record(_fetch(conn, op_id))
+
+    # -- parents and children -----------------------------------------------------------
+
+    def create_child(
+        self,
+        parent_id: str,
+        key: str,
+        op_type: str,
+        strategy_name: str,
+        strategy_yaml: str,
+        params: dict[str, Any],
+        max_children: int,
+    ) -> tuple[Operation, bool]:
+        """The child ``key`` of a running parent: created, or the one already there.
+
+        Idempotent per (parent, key), so a driver re-queued after its worker was lost
+        re-attaches to the children it had created. ``max_children`` bounds a parent.
+        Returns (child, created).
+        """
+        existing = self.child(parent_id, key)
+        if existing is not None:
+            return existing, False
+        parent = self.get(parent_id)
+        if parent.status != OperationStatus.RUNNING:
+            raise InvalidTransitionError(
+                f"operation {parent_id} is {parent.status}: it takes no new children",
+                field="operation_id",
+            )
+        if self.child_counts(parent_id)[1] >= max_children:
+            raise InvalidInputError(
+                f"operation {parent_id} has its {max_children} children already",
+                field="key",
+            )
+        try:
+            created = self.create(
+                op_type, strategy_name, strategy_yaml, params, parent_id=parent_id, child_key=key
+            )
+        except IntegrityError:  # the same key, created concurrently: that one stands
+            found = self.child(parent_id, key)
+            if found is None:
+                raise
+            return found, False
+        return created, True
+
+    def child(self, parent_id: str, key: str) -> Operation | None:
+        query = select(*_RECORD_COLUMNS).where(
+            _table.c.parent_id == parent_id, _table.c.child_key == key
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).one_or_none()
+        return None if row is None else _record(row)
+
+    def children(self, parent_id: str) -> list[OperationSummary]:
+        """A parent's children, oldest first (bounded by the parent's max_children)."""
+        query = (
+            select(*_SUMMARY_COLUMNS)
+            .where(_table.c.parent_id == parent_id)
+            .order_by(_table.c.created_at, _table.c.id)
+        )
+        with self._engine.connect() as conn:
+            return [_summary(row) for row in conn.execute(query).all()]
+
+    def child_counts(self, parent_id: str) -> tuple[dict[OperationStatus, int], int]:
+        """How many children are in each status (zeros included), and how many in all."""
+        query = (
+            select(_table.c.status, func.count())
+            .where(_table.c.parent_id == parent_id)
+            .group_by(_table.c.status)
+        )
+        counts = dict.fromkeys(OperationStatus, 0)
+        with self._engine.connect() as conn:
+            for status, count in conn.execute(query).all():
+                counts[OperationStatus(status)] = count
+        return counts, sum(counts.values())
+
+    def cancel_children(self, parent_id: str, reason: str) -> list[OperationSummary]:
+        """Cancel every pending or running child; returns those cancelled (as they were)."""
+        cancelled = []
+        for child in self.children(parent_id):
+            if child.status not in ACTIVE_STATUSES:
+                continue
+            try:
+                self.cancel(child.id, reason)
+            except InvalidTransitionError:
+                continue  # it ended meanwhile
+            cancelled.append(child)
+        return cancelled
 
     def get(self, op_id: str) -> Operation:
         with self._engine.connect() as conn:
@@ -134,6 +233,7 @@ class OperationsStore:
         op_type: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        parent_id: str | None = None,
     ) -> tuple[list[OperationSummary], int]:
         """One page of operations, newest first, and how many match in all."""
         if status is not None:
@@ -147,6 +247,8 @@ class OperationsStore:
             conditions.append(_table.c.status == status)
         if op_type is not None:
             conditions.append(_table.c.type == op_type)
+        if parent_id is not None:
+            conditions.append(_table.c.parent_id == parent_id)
         page = (
             select(*_SUMMARY_COLUMNS)
             .where(*conditions)
@@ -474,6 +576,8 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "started_at": row.started_at,
         "completed_at": row.completed_at,
         "updated_at": row.updated_at,
+        "parent_id": row.parent_id,
+        "child_key": row.child_key,
     }
 
 

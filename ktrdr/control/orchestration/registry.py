@@ -152,7 +152,7 @@ class WorkerRegistry:
             idle = [
                 w
                 for w in self._workers.values()
-                if w.worker_type.operation_type == operation_type and w.status == WorkerStatus.IDLE
+                if w.worker_type.runs(operation_type) and w.status == WorkerStatus.IDLE
             ]
         if operation_type == OperationType.TRAINING:
             return sorted(idle, key=lambda w: (not w.capabilities.gpu, w.last_assigned))

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from ktrdr.control.operations.store import OperationsStore
+from ktrdr.control.orchestration.cascade import cancel_children
 from ktrdr.control.orchestration.registry import WorkerRegistry
 from ktrdr.control.orchestration.worker_client import WorkerClient
 from ktrdr.core.enums import OperationStatus, WorkerStatus
@@ -140,6 +141,10 @@ class Supervisor:
         log.warning(
             "operation_lost", operation_id=operation_id, reason=reason, status=record.status
         )
+        if record.type.is_parent and record.status.is_terminal:
+            # A driver that failed for good: nobody waits for its children any more. A
+            # re-queued driver keeps them: its next attempt re-attaches by their keys.
+            cancel_children(self._store, self._registry, self._client, operation_id, reason)
         self._orphans_since.pop(operation_id, None)
         self._mismatches.pop(operation_id, None)
         self._on_change()

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from ktrdr.core.api_models import ModelSummary
 from ktrdr.core.enums import OperationStatus
-from ktrdr.core.protocol import MAX_SYMBOLS, MODEL_REF
+from ktrdr.core.protocol import (
+    MAX_FOLDS,
+    MAX_PARALLEL,
+    MAX_SYMBOLS,
+    MAX_TRIALS,
+    MIN_WINDOW_BARS,
+    MODEL_REF,
+)
 from ktrdr.mcp.backend import Backend
 from ktrdr.mcp.errors import OperationFailedError, ToolArgumentError, reports_errors
 from ktrdr.mcp.limits import PREDICTION_WAIT_S, bound_lists
@@ -115,6 +122,60 @@ def register(server: MCPServer, backend: Backend) -> None:
             commission=commission,
             slippage=slippage,
             position_size=position_size,
+        )
+        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
+
+    @server.tool(annotations=STARTS_WORK)
+    @guarded
+    async def start_walkforward(
+        strategy_name: StrategyName,
+        folds: Annotated[int, Field(ge=1, le=MAX_FOLDS)] | None = None,
+        train_bars: Annotated[int, Field(ge=MIN_WINDOW_BARS)] | None = None,
+        test_bars: Annotated[int, Field(ge=MIN_WINDOW_BARS)] | None = None,
+        mode: Literal["rolling", "anchored"] = "rolling",
+        symbol: Symbol | None = None,
+    ) -> Started:
+        """Queue a walk-forward: per fold a training on its window, then a backtest of that
+        model on the bars right after it; folds by count (folds) or by lengths (train_bars
+        and test_bars). Runs on a research worker, its folds on every free worker. The
+        result has a per-fold table and 'stitched': the out-of-sample equity chained over
+        the folds, its metrics and buy and hold over the same bars. Wait with
+        get_operation_status(operation_id, wait_seconds=60)."""
+        started = await backend.call(
+            backend.client.start_walkforward,
+            strategy_name,
+            folds=folds,
+            train_bars=train_bars,
+            test_bars=test_bars,
+            mode=mode,
+            symbol=symbol,
+        )
+        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
+
+    @server.tool(annotations=STARTS_WORK)
+    @guarded
+    async def start_sweep(
+        strategy_name: StrategyName,
+        space: Annotated[dict[str, dict[str, Any]], Field(min_length=1, max_length=50)],
+        trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] = 20,
+        objective: str = "sharpe_ratio",
+        parallel: Annotated[int, Field(ge=1, le=MAX_PARALLEL)] = 2,
+    ) -> Started:
+        """Queue an Optuna sweep of strategy fields. space maps YAML paths to ranges, e.g.
+        {"indicators.rsi_14.params.period": {"low": 7, "high": 28},
+        "model.hidden_layers": {"choices": [[16], [32, 16]]},
+        "training.learning_rate": {"low": 0.0001, "high": 0.01, "log": true}}. Each trial
+        trains and is scored by objective (a backtest metric) on its model's validation
+        split; hopeless trials are pruned. The best strategy is saved as
+        <strategy>_sweep_<id8> and backtested once on the test split. Wait with
+        get_operation_status(operation_id, wait_seconds=60)."""
+        started = await backend.call(
+            backend.client.start_sweep,
+            strategy_name,
+            space=space,
+            trials=trials,
+            objective=objective,
+            parallel=parallel,
         )
         return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
 

@@ -15,6 +15,7 @@ from ktrdr.research.strategies.references import check_references
 from ktrdr.research.strategies.schema import StrategyConfig
 
 MAX_STRATEGY_BYTES = 256 * 1024
+SPACE_SUFFIX = ".space.yaml"
 # An issue quotes at most this much of a message (values in it can be huge).
 MAX_ISSUE_CHARS = 300
 # A problem in a strategy: ``path`` is the dotted YAML path ("" for the whole document).
@@ -132,11 +133,16 @@ def load_strategy(
 def list_strategies(
     strategies_dir: Path,
 ) -> list[tuple[Path, StrategyConfig | None, list[StrategyIssue]]]:
-    """Every YAML file in the directory, with its config or its issues."""
+    """Every strategy YAML file in the directory, with its config or its issues.
+
+    Sweep spaces (``*.space.yaml``) live beside their strategies and are no strategies.
+    """
     if not strategies_dir.is_dir():
         return []
     found = []
     for path in sorted([*strategies_dir.glob("*.yaml"), *strategies_dir.glob("*.yml")]):
+        if path.name.endswith((SPACE_SUFFIX, ".space.yml")):
+            continue
         config, issues = validate_strategy_text(path.read_text(encoding="utf-8"))
         found.append((path, config, issues))
     return found

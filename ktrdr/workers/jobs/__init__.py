@@ -1,4 +1,4 @@
-"""The two jobs a worker can run. Importing a job imports the compute stack."""
+"""The jobs a worker can run. Importing a job imports the compute stack."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from ktrdr.workers.context import JobFunction
 
 def job_for(worker_type: WorkerType) -> JobFunction:
     """The job of this worker type (imports torch, numpy and pandas)."""
+    if WorkerType(worker_type) == WorkerType.RESEARCH:
+        from ktrdr.workers.jobs.research import run_research_job
+
+        return run_research_job
     if WorkerType(worker_type) == WorkerType.TRAINING:
         from ktrdr.workers.jobs.training import run_training_job
 

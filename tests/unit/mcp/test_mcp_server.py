@@ -80,7 +80,7 @@ def test_no_backend_is_a_tool_error_for_every_tool_that_needs_one() -> None:
             error = error_of(result)
             assert error["code"] == "backend_unreachable", tool
             assert "not reachable" in result.content[0].text
-        assert len((await client.list_tools()).tools) == 19
+        assert len((await client.list_tools()).tools) == 21
 
     with_client(scenario)
 

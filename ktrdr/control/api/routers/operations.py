@@ -9,9 +9,11 @@ from pydantic import Field
 from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, worker_call
 from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_FINISHED, OPERATIONS_STARTED
+from ktrdr.control.api.parents import save_best_strategy
 from ktrdr.control.api.responses import model_response
 from ktrdr.control.api.services import Services
 from ktrdr.control.operations.store import ReportOutcome
+from ktrdr.control.orchestration.cascade import cancel_children
 from ktrdr.core.api_models import (
     Accepted,
     Operation,
@@ -90,9 +92,10 @@ def list_operations(
     type: OperationType | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=10_000_000),
+    parent_id: str | None = Query(default=None, max_length=64),
 ) -> Response:
     """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
-    records, total = services.operations.list(status, type, limit, offset)
+    records, total = services.operations.list(status, type, limit, offset, parent_id)
     return model_response(
         OperationPage(operations=records, total=total, limit=limit, offset=offset)
     )
@@ -136,6 +139,14 @@ def cancel_operation(operation_id: OperationIdPath, services: ServicesDep) -> Op
     worker = services.registry.get(before.worker_id or "") if running else None
     if worker is not None:  # a worker that is gone is the supervisor's business
         services.worker_client.cancel(worker.endpoint_url, operation_id)
+    if record.type.is_parent:  # its driver stops (above), and so do its children
+        cancel_children(
+            services.operations,
+            services.registry,
+            services.worker_client,
+            operation_id,
+            f"parent {operation_id} cancelled",
+        )
     return record.summary()
 
 
@@ -190,8 +201,20 @@ def report_finish(
     if accepted:
         record = services.operations.get(operation_id)
         OPERATIONS_FINISHED.labels(record.type, report.status).inc()
-        if record.type == OperationType.TRAINING and report.status == OperationStatus.COMPLETED:
+        completed = report.status == OperationStatus.COMPLETED
+        # A child training (a fold, a trial) never moves `latest`: its parent decides.
+        if record.type == OperationType.TRAINING and completed and record.parent_id is None:
             _publish(services, (report.result or {}).get("model_id"))
+        if record.type.is_parent:
+            cancel_children(
+                services.operations,
+                services.registry,
+                services.worker_client,
+                operation_id,
+                f"parent {operation_id} {report.status}",
+            )
+            if record.type == OperationType.SWEEP and completed:
+                save_best_strategy(services, record, report.result or {})
     return Accepted(accepted=accepted)
 
 

@@ -129,7 +129,7 @@
       status.appendChild(el("option", { value: s, text: s || "any" }));
     });
     var type = el("select", { id: "filter-type", name: "type" });
-    ["", "training", "backtesting"].forEach(function (t) { type.appendChild(el("option", { value: t, text: t || "any" })); });
+    ["", "training", "backtesting", "walkforward", "sweep"].forEach(function (t) { type.appendChild(el("option", { value: t, text: t || "any" })); });
     var strategy = el("input", { id: "filter-strategy", name: "strategy", type: "search", placeholder: "name contains", spellcheck: "false" });
     var live = el("input", { id: "filter-live", type: "checkbox", checked: true });
     var refresh = el("button", { type: "button", id: "refresh", text: "Refresh now" });

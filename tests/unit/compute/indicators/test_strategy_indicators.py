@@ -8,9 +8,9 @@ import pytest
 from ktrdr.compute.fuzzy import fuzzify
 from ktrdr.compute.indicators import column_for, compute_indicators, warmup_bars
 from ktrdr.research.strategies import load_strategy
-from tests.support.paths import STRATEGIES_DIR
+from tests.support.paths import STRATEGY_FILES
 
-STRATEGIES = sorted(STRATEGIES_DIR.glob("*.yaml"))
+STRATEGIES = STRATEGY_FILES
 
 
 def test_strategies_are_found():

@@ -21,7 +21,9 @@ TOKEN, SECRET = "t0ken", "s3cret"
 MUTATING = {"post", "put", "patch", "delete"}
 # Validation reads a body and stores nothing; it is as open as the read routes.
 OPEN_ON_PURPOSE = {("post", "/api/v1/strategies/validate")}
-WORKER_ROUTES = re.compile(r"^/api/v1/(workers/|operations/\{operation_id\}/(progress|finish)$)")
+WORKER_ROUTES = re.compile(
+    r"^/api/v1/(workers/|operations/\{operation_id\}/(progress|finish|children(/\{key\}/cancel)?)$)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +51,14 @@ def test_the_schema_lists_the_mutating_routes(guarded: TestClient) -> None:
         ("delete", "/api/v1/workers/{worker_id}"),
         ("post", "/api/v1/backtests/start"),
         ("post", "/api/v1/data/{symbol}/{timeframe}"),
+        ("post", "/api/v1/operations/{operation_id}/children"),
+        ("post", "/api/v1/operations/{operation_id}/children/{key}/cancel"),
         ("post", "/api/v1/operations/{operation_id}/finish"),
         ("post", "/api/v1/operations/{operation_id}/progress"),
         ("post", "/api/v1/strategies/validate"),
+        ("post", "/api/v1/sweeps/start"),
         ("post", "/api/v1/trainings/start"),
+        ("post", "/api/v1/walkforward/start"),
         ("post", "/api/v1/workers/register"),
         ("post", "/api/v1/workers/{worker_id}/heartbeat"),
         ("put", "/api/v1/strategies/{name}"),

@@ -13,7 +13,7 @@ def test_health_reports_database_and_workers(client: TestClient) -> None:
     body = client.get(f"{API}/health").json()
     assert body["status"] == "ok"
     assert body["database"] == "ok"
-    assert body["workers"] == {"backtesting": 0, "training": 0}
+    assert body["workers"] == {"backtesting": 0, "training": 0, "research": 0}
     assert body["operations"]["pending"] == 0
 
 

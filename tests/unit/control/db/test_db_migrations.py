@@ -37,25 +37,25 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 def test_head_revision_is_the_newest_migration() -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
 
 
 def test_empty_database_is_migrated_to_head(engine: Engine) -> None:
     assert current_revision(engine) is None
-    assert upgrade_to_head(engine) == "0003"
-    assert current_revision(engine) == "0003"
+    assert upgrade_to_head(engine) == "0004"
+    assert current_revision(engine) == "0004"
     assert {"operations", "alembic_version"} <= set(inspect(engine).get_table_names())
 
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
-    assert upgrade_to_head(engine) == "0003"
-    assert upgrade_to_head(engine) == "0003"
-    assert current_revision(engine) == "0003"
+    assert upgrade_to_head(engine) == "0004"
+    assert upgrade_to_head(engine) == "0004"
+    assert current_revision(engine) == "0004"
 
 
 def test_upgrade_accepts_a_url(db_url: str, engine: Engine) -> None:
-    assert upgrade_to_head(db_url) == "0003"
-    assert current_revision(engine) == "0003"
+    assert upgrade_to_head(db_url) == "0004"
+    assert current_revision(engine) == "0004"
 
 
 def test_migration_matches_the_orm_model(engine: Engine) -> None:
@@ -79,6 +79,8 @@ def test_migrated_columns_and_indexes_match_the_model(engine: Engine) -> None:
         "ix_operations_status": ["status"],
         "ix_operations_status_created_at": ["status", "created_at"],
         "ix_operations_created_at_id": ["created_at", "id"],
+        "ix_operations_parent_id": ["parent_id"],
+        "uq_operations_parent_child_key": ["parent_id", "child_key"],
     }
     assert {i.name for i in model.indexes} == set(indexes)
 
@@ -104,22 +106,22 @@ def test_concurrent_upgrades_in_threads_all_succeed(db_url: str) -> None:
     for engine in engines:
         engine.dispose()
     assert errors == []
-    assert results == ["0003"] * len(engines)
+    assert results == ["0004"] * len(engines)
 
 
 def test_two_processes_upgrading_at_once_both_succeed(db_url: str, tmp_path: Path) -> None:
     results = run_together(f"print(upgrade_to_head({db_url!r}))", 2, tmp_path)
     for result in results:
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "0003"
+        assert result.stdout.strip() == "0004"
     engine = create_database_engine(db_url)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     engine.dispose()
 
 
-def test_0003_keeps_every_row_and_puts_the_bulky_columns_last(engine: Engine) -> None:
+def test_0004_keeps_every_row_and_puts_the_bulky_columns_last(engine: Engine) -> None:
     with for_writes(engine).begin() as connection:
-        command.upgrade(alembic_config(connection), "0002")
+        command.upgrade(alembic_config(connection), "0003")
     result = '{"metrics": {"total_return": 0.12}, "equity": [' + "1.5," * 5000 + "2]}"
     with engine.begin() as conn:
         conn.execute(
@@ -134,7 +136,7 @@ def test_0003_keeps_every_row_and_puts_the_bulky_columns_last(engine: Engine) ->
             {"result": result, "token": "a" * 32},
         )
         before = conn.execute(text("SELECT * FROM operations")).mappings().one()
-    assert upgrade_to_head(engine) == "0003"
+    assert upgrade_to_head(engine) == "0004"
     with engine.connect() as conn:
         after = conn.execute(text("SELECT * FROM operations")).mappings().one()
         plan = conn.execute(

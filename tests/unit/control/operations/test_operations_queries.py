@@ -79,7 +79,7 @@ def test_list_filters(store: OperationsStore) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"status": "done"}, {"op_type": "sweep"}, {"limit": 0}, {"offset": -1}],
+    [{"status": "done"}, {"op_type": "grid_search"}, {"limit": 0}, {"offset": -1}],
 )
 def test_list_refuses_bad_arguments(store: OperationsStore, bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - several messages
@@ -123,6 +123,8 @@ def test_to_api_shape(store: OperationsStore) -> None:
         "started_at",
         "completed_at",
         "updated_at",
+        "parent_id",
+        "child_key",
         "result",
     ]
     assert list(api["progress"]) == ["percent", "message", "items_done", "items_total", "details"]
@@ -160,7 +162,7 @@ def test_everything_survives_a_restart(db_url: str, engine: Engine) -> None:
     # A new process: new engine on the same file, migrations run again at start.
     restarted = create_database_engine(db_url)
     try:
-        assert upgrade_to_head(restarted) == "0003"
+        assert upgrade_to_head(restarted) == "0004"
         again = OperationsStore(restarted)
         after = {op_id: again.get(op_id) for op_id in ids}
         assert after == before

@@ -12,6 +12,7 @@ from ktrdr.research.strategies import (
     validate_strategy_text,
 )
 from tests.conftest import STRATEGIES_DIR
+from tests.support.paths import STRATEGY_FILES
 
 EXAMPLE = (STRATEGIES_DIR / "rsi_macd_trend.yaml").read_text()
 
@@ -36,7 +37,11 @@ def edited(**changes: object) -> str:
     return yaml.safe_dump(data)
 
 
-@pytest.mark.parametrize("path", sorted(STRATEGIES_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    STRATEGY_FILES,
+    ids=lambda p: p.stem,
+)
 def test_bundled_examples_are_valid(path: Path) -> None:
     config = load_strategy(path)
     assert config.name == path.stem
