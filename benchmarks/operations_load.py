@@ -8,6 +8,8 @@ least ``--min-seconds`` have passed (bounded: at most ``--max-seconds`` and
 ``--max-requests``).
 Prints requests/s, p50/p95/p99 latency per route, failed requests, and whether every
 operation completed exactly once (one completion each, no retry, one finish accepted).
+The workers run with KTRDR_WORKER_NICENESS=10 unless it is set (the backend shares this
+host's two cores with them).
 
     uv run --no-sync python benchmarks/operations_load.py [--backtests 200] [--threads 8]
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import sys
 import tempfile
 import threading
@@ -119,7 +122,12 @@ def main() -> int:
 
     stack = Stack(
         home=Path(tempfile.mkdtemp(prefix="ktrdr-load-")),
-        env_overrides={"KTRDR_LOG_LEVEL": "WARNING", "KTRDR_TORCH_THREADS": "1"},
+        env_overrides={
+            "KTRDR_LOG_LEVEL": "WARNING",
+            "KTRDR_TORCH_THREADS": "1",
+            # The backend shares this host with the workers: it answers first.
+            "KTRDR_WORKER_NICENESS": os.environ.get("KTRDR_WORKER_NICENESS", "10"),
+        },
     )
     stack.start_backend()
     try:

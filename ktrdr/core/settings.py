@@ -81,8 +81,9 @@ class Settings(BaseSettings):
     worker_shutdown_grace_s: float = Field(default=20.0, ge=0)
     worker_heartbeat_s: float = Field(default=5.0, gt=0)
     # Added to a worker's nice value at start: on a host shared with the backend, the
-    # API keeps answering while workers compute (0: the priority it was started with).
-    worker_niceness: int = Field(default=10, ge=0, le=19)
+    # API answers first while workers compute. Off by default: on a host busy with other
+    # work, a niced worker can answer its health checks too late and be declared lost.
+    worker_niceness: int = Field(default=0, ge=0, le=19)
 
     # Compute. torch's intra-op threads; unset: the host's cores shared by the workers
     # (and --local runs) configured on it, so two workers on two cores do not fight.

@@ -47,9 +47,9 @@ class OperationRow(Base):
     __tablename__ = "operations"
     __table_args__ = (
         Index("ix_operations_status_created_at", "status", "created_at"),
+        Index("ix_operations_created_at_id", "created_at", "id"),  # the newest-first page
         Index("ix_operations_parent_id", "parent_id"),
         Index("uq_operations_parent_child_key", "parent_id", "child_key", unique=True),
-        Index("ix_operations_created_at_id", "created_at", "id"),  # the newest-first page
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_operation_id)
@@ -72,7 +72,7 @@ class OperationRow(Base):
     parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     child_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Bulky columns last: SQLite reaches a column only through those before it, and a
-    # backtest's result spills over several pages (migration 0003).
+    # backtest's result spills over several pages (migration 0004).
     strategy_yaml: Mapped[str] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

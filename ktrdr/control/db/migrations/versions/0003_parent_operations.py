@@ -1,7 +1,7 @@
 """parent and child operations (walk-forward folds, sweep trials)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -10,28 +10,16 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _new_columns() -> list[sa.Column]:
-    return [
-        sa.Column("parent_id", sa.String(32), nullable=True),
-        sa.Column("child_key", sa.String(64), nullable=True),
-    ]
-
-
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # Rebuilt with the new columns before the bulky ones, which stay last (see 0003).
-        with op.batch_alter_table("operations", recreate="always") as batch:
-            for column in _new_columns():
-                batch.add_column(column, insert_before="strategy_yaml")
-    else:  # PostgreSQL keeps long values out of line: appending costs nothing
-        for column in _new_columns():
-            op.add_column("operations", column)
+    with op.batch_alter_table("operations") as batch:
+        batch.add_column(sa.Column("parent_id", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("child_key", sa.String(64), nullable=True))
     # A parent's children are listed by parent id; the pair is unique, so that a driver
     # asking twice for "fold-3-train" (a re-queued driver) gets the child already there.
     op.create_index("ix_operations_parent_id", "operations", ["parent_id"])

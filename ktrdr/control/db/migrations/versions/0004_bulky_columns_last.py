@@ -7,8 +7,8 @@ the result at the end, and grew with every stored operation. The table is rebuil
 ``strategy_yaml`` and ``result`` last (PostgreSQL keeps long values out of line already),
 and ``(created_at, id)`` is indexed so the newest-first page reads only its own rows.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,6 +39,8 @@ def _columns() -> list[sa.Column]:
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempt_token", sa.String(32), nullable=True),
+        sa.Column("parent_id", sa.String(32), nullable=True),
+        sa.Column("child_key", sa.String(64), nullable=True),
         sa.Column("strategy_yaml", sa.Text(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
     ]
@@ -54,6 +56,10 @@ def upgrade() -> None:
         op.rename_table("operations_rebuilt", "operations")
         op.create_index("ix_operations_status", "operations", ["status"])
         op.create_index("ix_operations_status_created_at", "operations", ["status", "created_at"])
+        op.create_index("ix_operations_parent_id", "operations", ["parent_id"])
+        op.create_index(
+            "uq_operations_parent_child_key", "operations", ["parent_id", "child_key"], unique=True
+        )
     op.create_index("ix_operations_created_at_id", "operations", ["created_at", "id"])
 
 
