@@ -64,6 +64,10 @@ class Dispatcher:
         """
         if not self._is_leader():
             return 0
+        # Every start and every report wakes this loop; with no worker free (the usual
+        # case under load) there is nothing to hand out, and reading the queue is skipped.
+        if not any(self._registry.idle_candidates(kind) for kind in OperationType):
+            return 0
         handed_out = 0
         # First in, first out per type: once an operation of a type could not be placed,
         # later ones of that type wait too, or they would overtake it.

@@ -120,3 +120,23 @@ def test_a_worker_of_the_wrong_type_gets_nothing(store: OperationsStore) -> None
     queue(store, "training", 1)
     assert Dispatcher(store, registry, client).dispatch_pending() == 0  # type: ignore[arg-type]
     assert client.sent == []
+
+
+def test_a_round_with_no_free_worker_does_not_read_the_queue(
+    store: OperationsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = WorkerRegistry()
+    register(registry, "bt-a", "backtesting")
+    client = RecordingClient()
+    dispatcher = Dispatcher(store, registry, client)  # type: ignore[arg-type]
+    first, second = queue(store, "backtesting", 2)
+    assert dispatcher.dispatch_pending() == 1  # bt-a takes the first; now none is free
+    reads: list[int] = []
+    original = store.pending
+    monkeypatch.setattr(store, "pending", lambda *a, **k: reads.append(1) or original(*a, **k))
+    assert dispatcher.dispatch_pending() == 0
+    assert reads == []  # every wake-up under load costs no query
+    registry.release("bt-a", first)
+    assert dispatcher.dispatch_pending() == 1
+    assert reads == [1]
+    assert [op for _, op in client.sent] == [first, second]
