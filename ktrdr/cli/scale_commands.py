@@ -17,7 +17,6 @@ from ktrdr.cli.follow import follow_operation
 from ktrdr.cli.output import console, error_console, print_json, read_text_file, table
 from ktrdr.cli.report_file import write_local_report, write_report
 from ktrdr.cli.research_commands import REPORT_HELP, _limit_threads, _progress_bar, _sync_strategy
-from ktrdr.control.db.migrate import upgrade_to_head
 from ktrdr.core.enums import OperationStatus, OperationType
 from ktrdr.core.errors import ConflictError, InvalidInputError
 from ktrdr.core.progress import CancelToken
@@ -268,6 +267,9 @@ def sweep(
         )
         return
     database = settings().database
+    # Imported here: SQLAlchemy and alembic cost every other command a quarter second.
+    from ktrdr.control.db.migrate import upgrade_to_head
+
     upgrade_to_head(database)  # the study's tables go beside ktrdr's, in its own database
     sweep_module = load_compute("ktrdr.compute.research.sweep")
     local_children = load_compute("ktrdr.compute.research.local_children")
