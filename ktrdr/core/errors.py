@@ -63,6 +63,26 @@ class InvalidDocumentError(InvalidInputError):
     code = "invalid_document"
 
 
+class DocumentIssuesError(InvalidDocumentError):
+    """A YAML document (``source``: what it is) with every issue found in it."""
+
+    def __init__(self, issues: list[Issue], source: str) -> None:
+        self.source = source
+        self._issues = list(issues)
+        super().__init__(
+            f"{source} is invalid:\n" + "\n".join(f"  - {i}" for i in issues),
+            field=issues[0].path if issues else None,
+        )
+
+    @property
+    def headline(self) -> str:
+        return f"{self.source} is invalid"
+
+    @property
+    def issues(self) -> list[Issue]:
+        return self._issues
+
+
 class NotFoundError(KtrdrError, LookupError):
     code = "not_found"
 

@@ -116,12 +116,7 @@
       })
     });
 
-    entries.forEach(function (e) { e.chart.timeScale().fitContent(); });
-    K.link(entries);
-    K.wireToolbar(entries[0].chart);
-    state.charts = entries.length;
-    state.chartApis = entries.map(function (e) { return e.chart; });
-    K.markRendered(state);
+    K.finish(state, entries);
   }
 
   function sortable(table) {

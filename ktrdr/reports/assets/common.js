@@ -98,6 +98,17 @@
     });
   }
 
+  /* The end of every report's draw(): each chart fitted, crosshairs linked, the toolbar on
+     the first chart, and the page marked rendered. */
+  function finish(state, entries) {
+    entries.forEach(function (e) { e.chart.timeScale().fitContent(); });
+    link(entries);
+    wireToolbar(entries[0].chart);
+    state.charts = entries.length;
+    state.chartApis = entries.map(function (e) { return e.chart; });
+    markRendered(state);
+  }
+
   function indexOf(times) {
     var map = new Map();
     times.forEach(function (t, i) { map.set(t, i); });
@@ -106,6 +117,6 @@
 
   window.ktrdrCharts = {
     LW: LW, readData: readData, fail: fail, options: options, link: link,
-    wireToolbar: wireToolbar, markRendered: markRendered, indexOf: indexOf
+    wireToolbar: wireToolbar, markRendered: markRendered, indexOf: indexOf, finish: finish
   };
 })();

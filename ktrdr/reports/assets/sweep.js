@@ -35,13 +35,8 @@
       box.textContent = "trial " + r.number + "  " + data.objective + " " +
         (r.value === null ? "n/a" : r.value.toFixed(4)) + "  best " + (r.best === null ? "n/a" : r.best.toFixed(4));
     }
-    K.link([{ chart: chart, series: values, legend: legend,
+    K.finish(state, [{ chart: chart, series: values, legend: legend,
       valueAt: function (t) { var i = at.get(t); return i === undefined ? null : rows[i].value; } }]);
-    chart.timeScale().fitContent();
-    K.wireToolbar(chart);
-    state.charts = 1;
-    state.chartApis = [chart];
-    K.markRendered(state);
   }
 
   try { draw(); } catch (error) { K.fail(error); }

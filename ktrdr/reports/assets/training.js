@@ -67,12 +67,7 @@
           return "train " + p(r.train_accuracy) + "  validation " + p(r.val_accuracy);
         }) }
     ];
-    entries.forEach(function (e) { e.chart.timeScale().fitContent(); });
-    K.link(entries);
-    K.wireToolbar(lossChart);
-    state.charts = entries.length;
-    state.chartApis = [lossChart, accChart];
-    K.markRendered(state);
+    K.finish(state, entries);  /* the loss chart first: the toolbar drives it */
   }
 
   try { draw(); } catch (error) { K.fail(error); }

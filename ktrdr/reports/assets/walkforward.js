@@ -37,13 +37,8 @@
         "  strategy " + (data.equity[i] === null ? "n/a" : data.equity[i].toFixed(2)) +
         "  buy and hold " + (data.benchmark_equity[i] === null ? "n/a" : data.benchmark_equity[i].toFixed(2));
     }
-    K.link([{ chart: chart, series: equity, legend: legend,
+    K.finish(state, [{ chart: chart, series: equity, legend: legend,
       valueAt: function (t) { var i = at.get(t); return i === undefined ? null : data.equity[i]; } }]);
-    chart.timeScale().fitContent();
-    K.wireToolbar(chart);
-    state.charts = 1;
-    state.chartApis = [chart];
-    K.markRendered(state);
   }
 
   try { draw(); } catch (error) { K.fail(error); }

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ktrdr.core.errors import InvalidDocumentError, Issue
+from ktrdr.core.errors import DocumentIssuesError, Issue
 from ktrdr.core.protocol import MAX_SPACE_PARAMS
 from ktrdr.research.strategies.loader import validate_strategy_data
 
@@ -35,24 +35,11 @@ _SEGMENT = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,4})\]")
 _RANGE_KEYS = {"low", "high", "step", "log"}
 
 
-class SpaceError(InvalidDocumentError):
+class SpaceError(DocumentIssuesError):
     """A space that cannot be searched, with every problem found."""
 
     def __init__(self, issues: list[Issue], source: str = "space") -> None:
-        self._issues = issues
-        self.source = source
-        super().__init__(
-            f"{source} is invalid:\n" + "\n".join(f"  - {i}" for i in issues),
-            field=issues[0].path if issues else None,
-        )
-
-    @property
-    def headline(self) -> str:
-        return f"{self.source} is invalid"
-
-    @property
-    def issues(self) -> list[Issue]:
-        return self._issues
+        super().__init__(issues, source)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ktrdr.core.errors import InvalidDocumentError, Issue, NotFoundError
+from ktrdr.core.errors import DocumentIssuesError, Issue, NotFoundError
 from ktrdr.core.names import validate_identifier
 from ktrdr.research.strategies.bounded_yaml import YamlLimitError, load_bounded
 from ktrdr.research.strategies.references import check_references
@@ -22,24 +22,11 @@ MAX_ISSUE_CHARS = 300
 StrategyIssue = Issue
 
 
-class StrategyError(InvalidDocumentError):
+class StrategyError(DocumentIssuesError):
     """A strategy that cannot be used, with every problem found."""
 
     def __init__(self, issues: list[Issue], source: str = "strategy") -> None:
-        self.source = source
-        self._issues = list(issues)
-        super().__init__(
-            f"{source} is invalid:\n" + "\n".join(f"  - {i}" for i in issues),
-            field=issues[0].path if issues else None,
-        )
-
-    @property
-    def headline(self) -> str:
-        return f"{self.source} is invalid"
-
-    @property
-    def issues(self) -> list[Issue]:
-        return self._issues
+        super().__init__(issues, source)
 
 
 class StrategyNotFoundError(NotFoundError, FileNotFoundError):
