@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,10 @@ def _after_start(
     as_json: bool,
     kind: OperationType,
     report: Path | None = None,
+    printer: Callable[[dict[str, Any], bool], None] | None = None,
 ) -> None:
+    """Say what was queued, or follow it to the end: its result printed (``printer``, else
+    the training or backtest table) and its report written."""
     operation_id = started.operation_id
     if not follow and report is None:
         if as_json:
@@ -56,7 +60,10 @@ def _after_start(
     final = follow_operation(client, operation_id, f"{kind} {operation_id[:8]}")
     if final.status != OperationStatus.COMPLETED or final.result is None:
         raise ConflictError(f"operation {operation_id} {final.status}: {final.error}")
-    _print_result(final.result, as_json, kind)
+    if printer is None:
+        _print_result(final.result, as_json, kind)
+    else:
+        printer(final.result, as_json)
     if report is not None:  # drawn by the backend from the result it stored
         write_report(report, client.report(operation_id))
 

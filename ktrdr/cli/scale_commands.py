@@ -13,12 +13,17 @@ from pydantic import BaseModel, ValidationError
 
 from ktrdr.cli.compute_bridge import load_compute
 from ktrdr.cli.context import api_client, data_store, settings
-from ktrdr.cli.follow import follow_operation
 from ktrdr.cli.output import console, error_console, print_json, read_text_file, table
-from ktrdr.cli.report_file import write_local_report, write_report
-from ktrdr.cli.research_commands import REPORT_HELP, _limit_threads, _progress_bar, _sync_strategy
-from ktrdr.core.enums import OperationStatus, OperationType
-from ktrdr.core.errors import ConflictError, InvalidInputError
+from ktrdr.cli.report_file import write_local_report
+from ktrdr.cli.research_commands import (
+    REPORT_HELP,
+    _after_start,
+    _limit_threads,
+    _progress_bar,
+    _sync_strategy,
+)
+from ktrdr.core.enums import OperationType
+from ktrdr.core.errors import InvalidInputError
 from ktrdr.core.progress import CancelToken
 from ktrdr.core.progress import Progress as JobProgress
 from ktrdr.core.protocol import SweepParams, WalkForwardParams
@@ -123,31 +128,6 @@ def _print_sweep(result: dict[str, Any], as_json: bool) -> None:
         )
 
 
-def _follow_parent(
-    started_id: str,
-    status: str,
-    follow: bool,
-    as_json: bool,
-    kind: OperationType,
-    report: Path | None,
-) -> None:
-    with api_client() as client:
-        if not follow and report is None:
-            if as_json:
-                print_json({"operation_id": started_id, "status": status})
-            else:
-                console.print(f"queued {kind} operation [bold]{started_id}[/] ({status})")
-                console.print(f"follow it with: ktrdr ops follow {started_id}")
-            return
-        final = follow_operation(client, started_id, f"{kind} {started_id[:8]}")
-        if final.status != OperationStatus.COMPLETED or final.result is None:
-            raise ConflictError(f"operation {started_id} {final.status}: {final.error}")
-        printer = _print_walkforward if kind == OperationType.WALKFORWARD else _print_sweep
-        printer(final.result, as_json)
-        if report is not None:
-            write_report(report, client.report(started_id))
-
-
 def walkforward(
     strategy: str = typer.Argument(..., help="A name under strategies/ or a YAML path."),
     folds: int | None = typer.Option(None, "--folds", help="Number of folds."),
@@ -182,14 +162,15 @@ def walkforward(
             started = client.start_walkforward(
                 config.name, **params.model_dump(mode="json", exclude_none=True)
             )
-        _follow_parent(
-            started.operation_id,
-            started.status,
-            follow,
-            as_json,
-            OperationType.WALKFORWARD,
-            report,
-        )
+            _after_start(
+                client,
+                started,
+                follow,
+                as_json,
+                OperationType.WALKFORWARD,
+                report,
+                _print_walkforward,
+            )
         return
     text = resolve_strategy_path(strategy, settings().strategies_dir).read_text(encoding="utf-8")
     driver = load_compute("ktrdr.compute.research.walkforward")
@@ -262,9 +243,9 @@ def sweep(
             started = client.start_sweep(
                 config.name, **params.model_dump(mode="json", exclude_none=True)
             )
-        _follow_parent(
-            started.operation_id, started.status, follow, as_json, OperationType.SWEEP, report
-        )
+            _after_start(
+                client, started, follow, as_json, OperationType.SWEEP, report, _print_sweep
+            )
         return
     database = settings().database
     # Imported here: SQLAlchemy and alembic cost every other command a quarter second.
