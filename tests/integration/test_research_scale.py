@@ -188,7 +188,8 @@ def test_cancelling_a_parent_cancels_its_children_and_its_driver(stack: Stack) -
 def test_a_child_whose_worker_is_killed_is_requeued_and_the_parent_completes(
     stack: Stack,
 ) -> None:
-    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=150))
+    # Long enough that the kill lands mid-training even when polling is slow (a busy host).
+    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=600))
     parent_id = stack.post("/walkforward/start", {"strategy_name": "canary_mid", "folds": 2})[
         "operation_id"
     ]
@@ -197,7 +198,9 @@ def test_a_child_whose_worker_is_killed_is_requeued_and_the_parent_completes(
             (
                 kid
                 for kid in children(stack, parent_id).values()
-                if kid["status"] == "running" and kid["worker_id"] == "trainer-1"
+                if kid["status"] == "running"
+                and kid["worker_id"] == "trainer-1"
+                and kid["progress"]["percent"] < 50
             ),
             None,
         ),
