@@ -27,7 +27,7 @@ from importlib.resources import files
 from typing import Any
 
 from ktrdr.client import ApiClient, ApiError
-from ktrdr.core.enums import OperationStatus
+from ktrdr.core.enums import OperationStatus, WorkerType
 from ktrdr.infra import engine
 from ktrdr.infra.environments import ENVIRONMENTS
 
@@ -98,12 +98,12 @@ def running_with_progress(client: ApiClient, operation_id: str) -> None:
 
 
 def workers_back(client: ApiClient) -> None:
+    # The environments' backtest and training workers; a research worker (walk-forward and
+    # sweep drivers) is counted too, but these environments run none.
+    needed = (WorkerType.BACKTESTING, WorkerType.TRAINING)
     wait_until(
         "both workers registered",
-        lambda: (
-            all(n >= 1 for n in client.health().workers.values())
-            and len(client.health().workers) >= 2
-        ),
+        lambda: all(client.health().workers.get(kind, 0) >= 1 for kind in needed),
         120,
     )
 
