@@ -14,11 +14,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from ktrdr.cli.app import app as cli_app
 from ktrdr.control.api.app import create_app
-from ktrdr.core.settings import get_settings
 from tests.support.hostile import alias_bomb
 from tests.support.paths import STRATEGIES_DIR
 from tests.unit.control.api.conftest import make_settings
@@ -178,17 +175,3 @@ def test_an_empty_credential_stops_the_backend_with_one_line(variable: str, tmp_
     assert result.stderr.strip() == (
         f"ktrdr: {variable} is set but empty: unset it to run without one, or give a value"
     )
-
-
-@pytest.mark.parametrize("command", ["import", "validate"])
-def test_the_cli_reads_a_binary_file_without_a_traceback(
-    command: str, tmp_path: Path, ktrdr_home: Path
-) -> None:
-    binary = tmp_path / "image.csv"
-    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
-    args = ["data", command, str(binary)] + (["--symbol", "BIN"] if command == "import" else [])
-    get_settings.cache_clear()
-    result = CliRunner().invoke(cli_app, args)
-    assert result.exit_code == 1
-    assert "is not UTF-8 text" in result.output
-    assert "Traceback" not in result.output
