@@ -14,6 +14,7 @@ import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from ktrdr.infra.canary import SMOKE
+from ktrdr.infra.engine import client_env
 
 
 class McpDrillError(RuntimeError):
@@ -29,8 +30,12 @@ async def _call(session: ClientSession, tool: str, **arguments: Any) -> dict[str
 
 
 async def _research_loop(docker: str, container: str) -> dict[str, Any]:
+    # The SDK starts a stdio server with a minimal environment (HOME, PATH...): the docker
+    # client would lose DOCKER_HOST and look for the system engine instead of this one.
     params = StdioServerParameters(
-        command=docker, args=["exec", "-i", container, "python", "-m", "ktrdr.mcp"]
+        command=docker,
+        args=["exec", "-i", container, "python", "-m", "ktrdr.mcp"],
+        env=client_env(),
     )
     async with (
         stdio_client(params) as (read, write),
@@ -39,7 +44,7 @@ async def _research_loop(docker: str, container: str) -> dict[str, Any]:
         await session.initialize()
         tools = {tool.name for tool in (await session.list_tools()).tools}
         health = await _call(session, "check_backend_health")
-        await _call(session, "upload_strategy", name="canary_smoke", yaml_text=SMOKE)
+        await _call(session, "upload_strategy", name="canary_smoke", yaml_text=SMOKE, replace=True)
         started = await _call(session, "start_training", strategy_name="canary_smoke")
         trained = await _call(
             session, "get_operation_status", operation_id=started["operation_id"], wait_seconds=120
