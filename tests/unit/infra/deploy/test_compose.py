@@ -522,7 +522,8 @@ def test_homelab_core_runs_the_backend_on_postgres() -> None:
     assert service_settings(every["backend"]).database_url.startswith("postgresql://ktrdr:")
     mcp = every["mcp"]
     assert mcp["command"] == ["python", "-m", "ktrdr.mcp", "--transport", "http"]
-    assert mcp["ports"] == ["${MCP_PORT:-8010}:8010"]
+    # On the backend's interface only (127.0.0.1 unless BACKEND_HOST_IP widens it).
+    assert mcp["ports"] == ["${BACKEND_HOST_IP:-127.0.0.1}:${MCP_PORT:-8010}:8010"]
     # The token the MCP server requires and sends on is the backend's.
     token = service_environment(every["backend"])["KTRDR_API_TOKEN"]
     assert service_environment(mcp)["KTRDR_API_TOKEN"] == token
