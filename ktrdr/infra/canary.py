@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -28,6 +28,16 @@ TIMEOUT_S = float(os.environ.get("KTRDR_CANARY_TIMEOUT_S", "600"))
 
 class CheckFailedError(Exception):
     pass
+
+
+# The research worker (drivers of walk-forwards and sweeps) is optional: environments that
+# run no walk-forward or sweep have none.
+REQUIRED_WORKERS = (WorkerType.BACKTESTING, WorkerType.TRAINING)
+
+
+def required_workers_registered(counts: Mapping[WorkerType, int]) -> bool:
+    """At least one backtest and one training worker among ``counts`` (type -> workers)."""
+    return all(counts.get(kind, 0) >= 1 for kind in REQUIRED_WORKERS)
 
 
 def check(name: str, step: Callable[[], str], results: list[str]) -> None:
@@ -55,9 +65,7 @@ def run(client: ApiClient) -> list[str]:
         deadline = time.monotonic() + 60
         while True:
             counts = client.health().workers
-            # The research worker (drivers of walk-forwards and sweeps) is not checked here.
-            needed = (WorkerType.BACKTESTING, WorkerType.TRAINING)
-            if all(counts.get(kind, 0) >= 1 for kind in needed):
+            if required_workers_registered(counts):
                 backtesting, training = counts[WorkerType.BACKTESTING], counts[WorkerType.TRAINING]
                 return f"{backtesting} backtesting, {training} training"
             if time.monotonic() > deadline:

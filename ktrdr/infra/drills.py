@@ -27,8 +27,9 @@ from importlib.resources import files
 from typing import Any
 
 from ktrdr.client import ApiClient, ApiError
-from ktrdr.core.enums import OperationStatus, WorkerType
+from ktrdr.core.enums import OperationStatus
 from ktrdr.infra import engine
+from ktrdr.infra.canary import required_workers_registered
 from ktrdr.infra.environments import ENVIRONMENTS
 
 CANARY_FILE = ENVIRONMENTS / "canary" / "docker-compose.yml"
@@ -98,12 +99,9 @@ def running_with_progress(client: ApiClient, operation_id: str) -> None:
 
 
 def workers_back(client: ApiClient) -> None:
-    # The environments' backtest and training workers; a research worker (walk-forward and
-    # sweep drivers) is counted too, but these environments run none.
-    needed = (WorkerType.BACKTESTING, WorkerType.TRAINING)
     wait_until(
         "both workers registered",
-        lambda: all(client.health().workers.get(kind, 0) >= 1 for kind in needed),
+        lambda: required_workers_registered(client.health().workers),
         120,
     )
 
