@@ -22,6 +22,7 @@ from ktrdr.control.db import create_database_engine
 from ktrdr.control.db.migrate import current_revision, head_revision, upgrade_to_head
 from ktrdr.control.db.models import Base
 from ktrdr.control.operations import InvalidTransitionError, OperationsStore
+from ktrdr.core.api_models import OperationPage
 from ktrdr.core.progress import Progress
 from tests.support import ops
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401  (fixture)
@@ -240,6 +241,28 @@ def test_finish_records_the_result_once(store: OperationsStore) -> None:
     assert done.started_at is not None
     assert done.completed_at is not None
     assert done.created_at <= done.started_at <= done.completed_at
+
+
+def test_polled_reads_render_what_the_models_do_and_follow_writes(
+    engine: Engine, store: OperationsStore
+) -> None:
+    """The rendered-rows cache keys on updated_at as PostgreSQL returns it (a datetime)."""
+    other = OperationsStore(engine)  # a second backend on the same database
+    ids = [store.create("training", f"s{i}", "name: s", {"i": i}).id for i in range(3)]
+    assert store.mark_running(ids[0], "w1")
+
+    def same() -> None:
+        records, total = store.list(limit=2)
+        page = OperationPage(operations=records, total=total, limit=2, offset=0)
+        assert store.page_json(limit=2) == page.model_dump_json(by_alias=True)
+        for op_id in ids:
+            assert store.operation_json(op_id) == store.get(op_id).model_dump_json(by_alias=True)
+
+    same()
+    assert ops.finish(other, ids[0], "w1", "completed", {"metrics": {"sharpe": 1.0}}, None)
+    other.cancel(ids[2], "stop")
+    same()
+    assert '"status":"completed"' in store.operation_json(ids[0])
 
 
 def test_cancel_pending_and_running_but_not_terminal(store: OperationsStore) -> None:

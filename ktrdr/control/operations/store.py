@@ -10,7 +10,8 @@ API answers with.
 
 Every transition is a conditional ``UPDATE ... WHERE status = <expected>`` inside a short
 write transaction, so of two concurrent callers exactly one wins; the store holds no state
-of its own beyond the engine and is safe to share between threads.
+of its own beyond the engine and a cache of rendered rows keyed by their version
+(:mod:`.rendered`), and is safe to share between threads.
 
 Fencing: ``mark_running`` gives the dispatch a fresh attempt token; a worker's progress
 and finish count only with the token now in force. A worker that froze while its
@@ -27,12 +28,26 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Row, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Engine,
+    Row,
+    Select,
+    String,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ktrdr.control.db.engine import for_writes
 from ktrdr.control.db.models import OperationRow, new_operation_id
-from ktrdr.core.api_models import Operation, OperationSummary
+from ktrdr.control.operations.rendered import RenderedCache
+from ktrdr.core.api_models import Operation, OperationPage, OperationSummary
 from ktrdr.core.enums import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -50,6 +65,10 @@ _table = OperationRow.__table__
 _RECORD_COLUMNS = [c for c in _table.c if c.name != "strategy_yaml"]
 # Lists leave out the result too: a backtest's is tens of kilobytes to decode per row.
 _SUMMARY_COLUMNS = [c for c in _RECORD_COLUMNS if c.name != "result"]
+# A row's version, as stored: every write sets updated_at (see .rendered). Read without
+# the datetime conversion, which only costs time for a value used as a key.
+_VERSION = type_coerce(_table.c.updated_at, String).label("version")
+_NO_OPERATIONS = '"operations":[]'
 
 
 class OperationNotFoundError(NotFoundError):
@@ -83,6 +102,7 @@ class OperationsStore:
         self._writer = for_writes(engine)
         self._clock_lock = threading.Lock()
         self._last_now = datetime.min.replace(tzinfo=UTC)
+        self._rendered = RenderedCache()
 
     # -- creation and reads -------------------------------------------------------------
 
@@ -236,36 +256,67 @@ class OperationsStore:
         parent_id: str | None = None,
     ) -> tuple[list[OperationSummary], int]:
         """One page of operations, newest first, and how many match in all."""
-        if status is not None:
-            status = _member(OperationStatus, status, "status")
-        if op_type is not None:
-            op_type = _member(OperationType, op_type, "type")
-        if limit < 1 or offset < 0:
-            raise InvalidInputError("limit must be at least 1 and offset at least 0", field="limit")
-        conditions = []
-        if status is not None:
-            conditions.append(_table.c.status == status)
-        if op_type is not None:
-            conditions.append(_table.c.type == op_type)
-        if parent_id is not None:
-            conditions.append(_table.c.parent_id == parent_id)
-        page = (
-            select(*_SUMMARY_COLUMNS)
-            .where(*conditions)
-            .order_by(_table.c.created_at.desc(), _table.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        count = select(func.count()).select_from(_table).where(*conditions)
-        # One REPEATABLE READ transaction (SQLite's transactions already are): the page and
-        # the total come from the same snapshot, also on PostgreSQL.
+        conditions = _page_conditions(status, op_type, limit, offset, parent_id)
+        with self._snapshot() as conn:
+            total = conn.execute(_count(conditions)).scalar_one()
+            rows = conn.execute(_page(_SUMMARY_COLUMNS, conditions, limit, offset)).all()
+        return [_summary(row) for row in rows], total
+
+    def page_json(
+        self,
+        status: str | None = None,
+        op_type: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        parent_id: str | None = None,
+    ) -> str:
+        """``list()`` as the JSON of an :class:`OperationPage`, for polling.
+
+        The page reads only ids and versions; rows unchanged since they were last
+        rendered are not read or rendered again (see :mod:`.rendered`).
+        """
+        conditions = _page_conditions(status, op_type, limit, offset, parent_id)
+        with self._snapshot() as conn:
+            total = conn.execute(_count(conditions)).scalar_one()
+            versions = conn.execute(_page([_table.c.id, _VERSION], conditions, limit, offset))
+            texts = {op_id: self._rendered.get(("summary", op_id), v) for op_id, v in versions}
+            missing = [op_id for op_id, text in texts.items() if text is None]
+            if missing:
+                query = select(*_SUMMARY_COLUMNS, _VERSION).where(_table.c.id.in_(missing))
+                for row in conn.execute(query):
+                    texts[row.id] = self._render(("summary", row.id), row, _summary(row))
+        frame = OperationPage(operations=[], total=total, limit=limit, offset=offset)
+        rows = ",".join(texts[op_id] for op_id in texts)
+        page = f'"operations":[{rows}]'
+        return frame.model_dump_json(by_alias=True).replace(_NO_OPERATIONS, page, 1)
+
+    def operation_json(self, op_id: str) -> str:
+        """``get()`` as JSON, for polling: rendered again only once the row has changed."""
+        key = ("record", op_id)
+        with self._engine.connect() as conn:
+            version = conn.execute(select(_VERSION).where(_table.c.id == op_id)).scalar()
+            if version is None:
+                raise OperationNotFoundError(op_id)
+            text = self._rendered.get(key, version)
+            if text is None:
+                row = conn.execute(
+                    select(*_RECORD_COLUMNS, _VERSION).where(_table.c.id == op_id)
+                ).one()
+                text = self._render(key, row, _record(row))
+        return text
+
+    def _render(self, key: tuple[str, str], row: Row[Any], model: OperationSummary) -> str:
+        text = model.model_dump_json(by_alias=True)
+        self._rendered.put(key, row.version, text)
+        return text
+
+    def _snapshot(self) -> Any:
+        """One REPEATABLE READ transaction (SQLite's transactions already are), so that a
+        page and its total come from the same snapshot, also on PostgreSQL."""
         engine = self._engine
         if engine.dialect.name == "postgresql":
             engine = engine.execution_options(isolation_level="REPEATABLE READ")
-        with engine.begin() as conn:
-            total = conn.execute(count).scalar_one()
-            rows = conn.execute(page).all()
-        return [_summary(row) for row in rows], total
+        return engine.begin()
 
     def pending(self, limit: int = 100) -> list[OperationSummary]:
         """Pending operations, oldest first (the dispatch order)."""
@@ -540,6 +591,38 @@ def _running_on(op_id: str, worker_id: str | None) -> tuple[Any, ...]:
 
 def _won(outcome: CursorResult[Any]) -> bool:
     return bool(outcome.rowcount == 1)
+
+
+def _page_conditions(
+    status: str | None, op_type: str | None, limit: int, offset: int, parent_id: str | None
+) -> list[ColumnElement[bool]]:
+    if limit < 1 or offset < 0:
+        raise InvalidInputError("limit must be at least 1 and offset at least 0", field="limit")
+    conditions = []
+    if status is not None:
+        conditions.append(_table.c.status == _member(OperationStatus, status, "status"))
+    if op_type is not None:
+        conditions.append(_table.c.type == _member(OperationType, op_type, "type"))
+    if parent_id is not None:
+        conditions.append(_table.c.parent_id == parent_id)
+    return conditions
+
+
+def _page(
+    columns: list[Any], conditions: list[ColumnElement[bool]], limit: int, offset: int
+) -> Select[Any]:
+    """Newest first, ``limit`` from ``offset`` on."""
+    return (
+        select(*columns)
+        .where(*conditions)
+        .order_by(_table.c.created_at.desc(), _table.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def _count(conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    return select(func.count()).select_from(_table).where(*conditions)
 
 
 def _fetch_or_none(conn: Connection, op_id: str) -> Row[Any] | None:

@@ -10,7 +10,7 @@ from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, w
 from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_FINISHED, OPERATIONS_STARTED
 from ktrdr.control.api.parents import save_best_strategy
-from ktrdr.control.api.responses import model_response
+from ktrdr.control.api.responses import json_text_response
 from ktrdr.control.api.services import Services
 from ktrdr.control.operations.store import ReportOutcome
 from ktrdr.control.orchestration.cascade import cancel_children
@@ -95,16 +95,14 @@ def list_operations(
     parent_id: str | None = Query(default=None, max_length=64),
 ) -> Response:
     """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
-    records, total = services.operations.list(status, type, limit, offset, parent_id)
-    return model_response(
-        OperationPage(operations=records, total=total, limit=limit, offset=offset)
-    )
+    page = services.operations.page_json(status, type, limit, offset, parent_id)
+    return json_text_response(page)
 
 
 @router.get("/operations/{operation_id}", response_model=Operation)
 def get_operation(operation_id: OperationIdPath, services: ServicesDep) -> Response:
     """One operation with its result."""
-    return model_response(services.operations.get(operation_id))
+    return json_text_response(services.operations.operation_json(operation_id))
 
 
 @router.get(
