@@ -5,25 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ktrdr.reports import formatting as fmt
+from ktrdr.reports.results import Number, ResultModel
 
-Number = float | int | None
 FOLD_METRICS = ("total_return", "sharpe_ratio", "max_drawdown", "win_rate", "num_trades")
 
 
-class _Read(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Window(_Read):
+class Window(ResultModel):
     start: str
     end: str
     bars: int
 
 
-class FoldRow(_Read):
+class FoldRow(ResultModel):
     fold: int
     train: Window
     test: Window
@@ -35,13 +31,13 @@ class FoldRow(_Read):
     excess_return: Number = None
 
 
-class StitchedCurve(_Read):
+class StitchedCurve(ResultModel):
     time: list[str]
     equity: list[float | None]
     benchmark_equity: list[float | None]
 
 
-class Stitched(_Read):
+class Stitched(ResultModel):
     bars: int
     start: str | None = None
     end: str | None = None
@@ -54,7 +50,7 @@ class Stitched(_Read):
     curve: StitchedCurve
 
 
-class WalkForwardView(_Read):
+class WalkForwardView(ResultModel):
     strategy: str
     symbol: str | None = None
     timeframe: str | None = None
@@ -63,7 +59,7 @@ class WalkForwardView(_Read):
     stitched: Stitched
 
 
-class TrialRow(_Read):
+class TrialRow(ResultModel):
     number: int
     state: str
     value: Number = None
@@ -74,13 +70,13 @@ class TrialRow(_Read):
     error: str | None = None
 
 
-class HistoryPoint(_Read):
+class HistoryPoint(ResultModel):
     number: int
     value: Number = None
     best: Number = None
 
 
-class SweepView(_Read):
+class SweepView(ResultModel):
     strategy: str
     study_name: str
     objective: str

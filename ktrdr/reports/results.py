@@ -13,11 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Number = float | int | None
 
 
-class _Read(BaseModel):
+class ResultModel(BaseModel):
+    """What every report reads a stored result with: fields it does not know are ignored."""
+
     model_config = ConfigDict(extra="ignore")
 
 
-class TradeRow(_Read):
+class TradeRow(ResultModel):
     side: Literal["long", "short"]
     entry_time: str
     entry_price: float | None = None
@@ -30,7 +32,7 @@ class TradeRow(_Read):
     exit_reason: str | None = None
 
 
-class ChartSeries(_Read):
+class ChartSeries(ResultModel):
     """Columns of equal length: one candle each (see ktrdr.compute.backtesting.chart)."""
 
     step: int = Field(default=1, ge=1)
@@ -57,13 +59,13 @@ class ChartSeries(_Read):
         return self
 
 
-class DateSpan(_Read):
+class DateSpan(ResultModel):
     start: str
     end: str
     source: str | None = None
 
 
-class SymbolPart(_Read):
+class SymbolPart(ResultModel):
     """One symbol of a multi-symbol backtest, or their combination (start/end, no range)."""
 
     metrics: dict[str, Number]
@@ -75,7 +77,7 @@ class SymbolPart(_Read):
     final_equity: float | None = None
 
 
-class BacktestResultView(_Read):
+class BacktestResultView(ResultModel):
     strategy: str
     model_id: str | None = None
     model_created_at: str | None = None
@@ -100,7 +102,7 @@ class BacktestResultView(_Read):
     combined: SymbolPart | None = None
 
 
-class SplitEvaluation(_Read):
+class SplitEvaluation(ResultModel):
     loss: float | None = None
     accuracy: float | None = None
     rows: int = 0
@@ -109,7 +111,7 @@ class SplitEvaluation(_Read):
     label_counts: dict[str, int] | None = None
 
 
-class EpochRow(_Read):
+class EpochRow(ResultModel):
     epoch: int
     train_loss: float | None = None
     train_accuracy: float | None = None
@@ -117,7 +119,7 @@ class EpochRow(_Read):
     val_accuracy: float | None = None
 
 
-class TrainingResultView(_Read):
+class TrainingResultView(ResultModel):
     strategy: str
     model_id: str | None = None
     timeframe: str | None = None

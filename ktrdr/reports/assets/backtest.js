@@ -3,17 +3,6 @@
 (function () {
   "use strict";
   var K = window.ktrdrCharts;
-  var state = { rendered: false, charts: 0, markers: 0, trades: 0 };
-  window.ktrdrReport = state;
-
-  function points(times, values) {
-    var out = [];
-    for (var i = 0; i < times.length; i++) {
-      /* A missing value is whitespace: the time stays on the axis, nothing is drawn. */
-      out.push(values[i] === null ? { time: times[i] } : { time: times[i], value: values[i] });
-    }
-    return out;
-  }
 
   function money(v) {
     return v === null || v === undefined ? "n/a" :
@@ -22,8 +11,7 @@
   function percent(v) { return v === null || v === undefined ? "n/a" : (v * 100).toFixed(2) + "%"; }
   function price(v) { return v === null || v === undefined ? "n/a" : v.toFixed(4); }
 
-  function draw() {
-    var data = K.readData();
+  function draw(data, state) {
     var c = data.chart;
     state.trades = data.trades;
     if (!c) { K.markRendered(state); return; }
@@ -36,12 +24,7 @@
       return data.intraday ? iso.slice(0, 16).replace("T", " ") : iso.slice(0, 10);
     }
     function legend(id, render) {
-      var box = document.getElementById(id);
-      return function (time) {
-        var i = time === undefined ? times.length - 1 : at.get(time);
-        if (i === undefined) { return; }
-        box.textContent = dateOf(times[i]) + "  " + render(i);
-      };
+      return K.legend(id, at, times.length, function (i) { return dateOf(times[i]) + "  " + render(i); });
     }
     var entries = [];
 
@@ -63,7 +46,7 @@
       state.markerApi = markers;
       entries.push({
         chart: priceChart, series: candles,
-        valueAt: function (t) { var j = at.get(t); return j === undefined ? null : c.close[j]; },
+        valueAt: K.valueAt(at, function (j) { return c.close[j]; }),
         legend: legend("legend-price", function (j) {
           return "O " + price(c.open[j]) + "  H " + price(c.high[j]) + "  L " + price(c.low[j]) +
             "  C " + price(c.close[j]);
@@ -74,16 +57,16 @@
     var equityChart = LW.createChart(document.getElementById("chart-equity"),
       K.options({ timeScale: timeScale }));
     var equity = equityChart.addSeries(LW.LineSeries, { color: "#1d4ed8", lineWidth: 2, title: "strategy" });
-    equity.setData(points(times, c.equity));
+    equity.setData(K.points(times, c.equity));
     if (c.benchmark_equity) {
       var hold = equityChart.addSeries(LW.LineSeries, {
         color: "#6b7280", lineWidth: 2, lineStyle: LW.LineStyle.Dashed, title: "buy & hold"
       });
-      hold.setData(points(times, c.benchmark_equity));
+      hold.setData(K.points(times, c.benchmark_equity));
     }
     entries.push({
       chart: equityChart, series: equity,
-      valueAt: function (t) { var j = at.get(t); return j === undefined ? null : c.equity[j]; },
+      valueAt: K.valueAt(at, function (j) { return c.equity[j]; }),
       legend: legend("legend-equity", function (j) {
         var text = "strategy " + money(c.equity[j]);
         if (c.benchmark_equity) { text += "  buy & hold " + money(c.benchmark_equity[j]); }
@@ -99,16 +82,16 @@
       lineWidth: 1, priceFormat: pct, title: "strategy", invertFilledArea: true
     });
     function scaled(values) { return values.map(function (v) { return v === null ? null : v * 100; }); }
-    dd.setData(points(times, scaled(c.drawdown)));
+    dd.setData(K.points(times, scaled(c.drawdown)));
     if (c.benchmark_equity) {
       var ddHold = ddChart.addSeries(LW.LineSeries, {
         color: "#6b7280", lineWidth: 1, lineStyle: LW.LineStyle.Dashed, priceFormat: pct, title: "buy & hold"
       });
-      ddHold.setData(points(times, scaled(c.benchmark_drawdown)));
+      ddHold.setData(K.points(times, scaled(c.benchmark_drawdown)));
     }
     entries.push({
       chart: ddChart, series: dd,
-      valueAt: function (t) { var j = at.get(t); return j === undefined || c.drawdown[j] === null ? null : c.drawdown[j] * 100; },
+      valueAt: K.valueAt(at, function (j) { return c.drawdown[j] === null ? null : c.drawdown[j] * 100; }),
       legend: legend("legend-drawdown", function (j) {
         var text = "strategy " + percent(c.drawdown[j]);
         if (c.benchmark_equity) { text += "  buy & hold " + percent(c.benchmark_drawdown[j]); }
@@ -147,5 +130,5 @@
   }
 
   document.querySelectorAll("table.sortable").forEach(sortable);
-  try { draw(); } catch (error) { K.fail(error); }
+  K.start(draw, { trades: 0 });
 })();

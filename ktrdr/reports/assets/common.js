@@ -115,8 +115,55 @@
     return map;
   }
 
+  /* Every report script's frame: the state it publishes as window.ktrdrReport (what the
+     page's tests read), draw(data, state) run on #report-data, a failure shown on the page. */
+  function start(draw, extraState) {
+    var state = Object.assign({ rendered: false, charts: 0, markers: 0 }, extraState);
+    window.ktrdrReport = state;
+    try { draw(readData(), state); } catch (error) { fail(error); }
+  }
+
+  /* A line series' points; a missing value is whitespace: the time stays on the axis,
+     nothing is drawn. */
+  function points(times, values) {
+    var out = [];
+    for (var i = 0; i < times.length; i++) {
+      out.push(values[i] === null ? { time: times[i] } : { time: times[i], value: values[i] });
+    }
+    return out;
+  }
+
+  /* Options for a chart whose horizontal axis counts (trials, epochs) where the others
+     tell time: the ticks are the plain numbers, the crosshair reads "<unit> n". */
+  function countedAxis(unit) {
+    return options({
+      timeScale: { borderColor: "#d9dee4", tickMarkFormatter: function (v) { return String(v); } },
+      localization: { timeFormatter: function (v) { return unit + " " + v; } }
+    });
+  }
+
+  /* A legend that reads the point under the crosshair, or the last point when there is
+     none; text(i) is what it says of point i. */
+  function legend(id, at, count, text) {
+    var box = document.getElementById(id);
+    return function (time) {
+      var i = time === undefined ? count - 1 : at.get(time);
+      if (i === undefined) { return; }
+      box.textContent = text(i);
+    };
+  }
+
+  /* What a linked chart's crosshair is drawn at: pick(i) at one of its points, else null. */
+  function valueAt(at, pick) {
+    return function (time) {
+      var i = at.get(time);
+      return i === undefined ? null : pick(i);
+    };
+  }
+
   window.ktrdrCharts = {
     LW: LW, readData: readData, fail: fail, options: options, link: link,
-    wireToolbar: wireToolbar, markRendered: markRendered, indexOf: indexOf, finish: finish
+    wireToolbar: wireToolbar, markRendered: markRendered, indexOf: indexOf, finish: finish,
+    start: start, points: points, countedAxis: countedAxis, legend: legend, valueAt: valueAt
   };
 })();
