@@ -28,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,16 @@ class EngineError(RuntimeError):
 
 def log(message: str) -> None:
     print(f"engine: {message}", file=sys.stderr, flush=True)
+
+
+def exit_status(tool: str, command: Callable[[], int | None], *errors: type[Exception]) -> int:
+    """The exit status of an infra CLI's ``command`` (None counts as 0): when it raises
+    :class:`EngineError` or one of ``errors``, 1 after ``TOOL: message`` on stderr."""
+    try:
+        return command() or 0
+    except (EngineError, *errors) as error:
+        print(f"{tool}: {error}", file=sys.stderr)
+        return 1
 
 
 @dataclass(frozen=True)
@@ -330,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m ktrdr.infra.engine", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> None:
         if args.command == "up":
             print(f"export DOCKER_HOST={up()}")
         elif args.command == "down":
@@ -341,10 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             pid = engine.pid()
             state = f"running (pid {pid}), {engine.host}" if pid else "not running"
             print(f"private engine: {state}; client {docker_client()}")
-    except EngineError as error:
-        print(f"engine: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    return exit_status("engine", run)
 
 
 if __name__ == "__main__":

@@ -579,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     verify = sub.add_parser("verify")
     verify.add_argument("names", nargs="+", choices=list(VERIFY))
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> int | None:
         engine.ensure()
         if args.command == "verify":
             timings = Timings()
@@ -600,10 +601,9 @@ def main(argv: list[str] | None = None) -> int:
             left = leftovers(environment.project)
             log(f"{args.name} is down" + (f"; left: {left}" if left else ""))
             return 1 if left else 0
-    except (engine.EngineError, subprocess.CalledProcessError) as error:
-        print(f"env: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return None
+
+    return engine.exit_status("env", run, subprocess.CalledProcessError)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     push_parser.add_argument("kinds", nargs="*", default=list(PUBLISHED))
     push_parser.add_argument("--from-tag", default="test", help="tag of the built images")
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> None:
         if args.command == "up":
             print(up())
         elif args.command == "down":
@@ -180,10 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             engine.ensure()
             for reference in push(args.tag, args.kinds, args.from_tag):
                 print(reference)
-    except (engine.EngineError, subprocess.CalledProcessError) as error:
-        print(f"registry: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    return engine.exit_status("registry", run, subprocess.CalledProcessError)
 
 
 if __name__ == "__main__":

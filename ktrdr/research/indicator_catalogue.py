@@ -106,6 +106,21 @@ def _period(default: int, name: str = "period", minimum: int = 2) -> ParamSpec:
     return ParamSpec(name, "int", default, minimum, 500, "look-back in bars")
 
 
+def _moving_average(name: str, title: str, description: str) -> IndicatorSpec:
+    """A moving average of the close (TA-Lib's function of the same name, in capitals): one
+    period, 20 by default, and the derived 'distance' (close / average - 1)."""
+    return IndicatorSpec(
+        name,
+        title,
+        name.upper(),
+        ("close",),
+        (_period(20),),
+        ("value",),
+        description,
+        derived_outputs=("distance",),
+    )
+
+
 _HLC: tuple[PriceInput, ...] = ("high", "low", "close")
 
 _SPECS = (
@@ -118,25 +133,15 @@ _SPECS = (
         ("value",),
         "Wilder-smoothed momentum oscillator, 0-100.",
     ),
-    IndicatorSpec(
+    _moving_average(
         "sma",
         "Simple Moving Average",
-        "SMA",
-        ("close",),
-        (_period(20),),
-        ("value",),
         "Arithmetic mean of the close; 'distance' is close / sma - 1.",
-        derived_outputs=("distance",),
     ),
-    IndicatorSpec(
+    _moving_average(
         "ema",
         "Exponential Moving Average",
-        "EMA",
-        ("close",),
-        (_period(20),),
-        ("value",),
         "Exponentially weighted mean of the close; 'distance' is close / ema - 1.",
-        derived_outputs=("distance",),
     ),
     IndicatorSpec(
         "macd",

@@ -176,14 +176,12 @@ def train_network(
         resumed_from = int(saved["epoch"])
         first_epoch = resumed_from + 1
         if progress is not None:
-            done = resumed_from * batches
             progress(
-                Progress(
-                    percent=100.0 * done / (config.epochs * batches),
-                    message=f"resumed from epoch {resumed_from}/{config.epochs}",
-                    items_done=done,
-                    items_total=config.epochs * batches,
-                    details={"epoch": resumed_from, "resumed_from_epoch": resumed_from},
+                _batch_progress(
+                    resumed_from * batches,
+                    config.epochs * batches,
+                    f"resumed from epoch {resumed_from}/{config.epochs}",
+                    {"epoch": resumed_from, "resumed_from_epoch": resumed_from},
                 )
             )
     started = time.perf_counter()
@@ -209,15 +207,13 @@ def train_network(
             epoch_loss += loss.item() * len(index)
             epoch_correct += int((logits.argmax(dim=1) == y_train[index]).sum())
             if progress is not None and (batch % 20 == 0 or batch == batches - 1):
-                done = (epoch - 1) * batches + batch + 1
                 progress(
-                    Progress(
-                        percent=100.0 * done / (config.epochs * batches),
-                        message=f"epoch {epoch}/{config.epochs}, batch {batch + 1}/{batches}",
-                        items_done=done,
-                        items_total=config.epochs * batches,
+                    _batch_progress(
+                        (epoch - 1) * batches + batch + 1,
+                        config.epochs * batches,
+                        f"epoch {epoch}/{config.epochs}, batch {batch + 1}/{batches}",
                         # The last finished epoch's validation loss: a sweep prunes on it.
-                        details={"epoch": epoch, "batch": batch + 1, **_last_epoch(history)},
+                        {"epoch": epoch, "batch": batch + 1, **_last_epoch(history)},
                     )
                 )
         val = _evaluate(model, validation, plain_loss, target)
@@ -269,6 +265,17 @@ def train_network(
     cpu_state = _cpu(model.state_dict())
     seconds = round(earlier_seconds + time.perf_counter() - started, 3)
     return TrainingOutput(cpu_state, metrics, history, str(target), seconds, resumed_from)
+
+
+def _batch_progress(done: int, total: int, message: str, details: dict[str, Any]) -> Progress:
+    """Training's progress, counted in batches over all epochs."""
+    return Progress(
+        percent=100.0 * done / total,
+        message=message,
+        items_done=done,
+        items_total=total,
+        details=details,
+    )
 
 
 def _last_epoch(history: list[dict[str, float]]) -> dict[str, float]:

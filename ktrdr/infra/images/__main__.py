@@ -85,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown image(s) {unknown}; choose from {list(IMAGES)}")
         return 2
-    from ktrdr.infra.engine import EngineError
+    from ktrdr.infra.engine import exit_status
 
-    try:
+    def run() -> int | None:
         if args.command == "build":
             for reference in _build(kinds, args.tag, args.base, args.registry).values():
                 print(reference)
@@ -98,10 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{variable}={image}")
         else:
             return check_all(kinds, args.py313)
-    except EngineError as error:
-        print(f"images: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return None
+
+    return exit_status("images", run)
 
 
 if __name__ == "__main__":
