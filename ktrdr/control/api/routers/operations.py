@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -37,6 +38,13 @@ log = get_logger(__name__)
 StrategyName = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
 OperationIdPath = Annotated[str, Path(max_length=64)]
 _WRITE = {**AUTH_RESPONSES}
+
+
+def start_route(router: APIRouter, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route that queues an operation: it needs the API token and answers OperationStarted."""
+    return router.post(
+        path, dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
+    )
 
 
 class TrainingRequest(TrainingParams):
@@ -84,17 +92,13 @@ def _enqueue(
     return queue_request(services, op_type, request, config, text)
 
 
-@router.post(
-    "/trainings/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/trainings/start")
 def start_training(request: TrainingRequest, services: ServicesDep) -> OperationStarted:
     """Queue a training; it runs as soon as a training worker (GPU first) is free."""
     return _enqueue(services, OperationType.TRAINING, request)
 
 
-@router.post(
-    "/backtests/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/backtests/start")
 def start_backtest(request: BacktestRequest, services: ServicesDep) -> OperationStarted:
     """Queue a backtest; it runs on the least recently used free backtest worker."""
     return _enqueue(services, OperationType.BACKTESTING, request)

@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import ValidationError
 
-from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, worker_call
-from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
+from ktrdr.control.api.dependencies import ServicesDep, WorkerToken, worker_call
+from ktrdr.control.api.errors import CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_STARTED
 from ktrdr.control.api.routers.operations import (
     OperationIdPath,
@@ -23,6 +23,7 @@ from ktrdr.control.api.routers.operations import (
     StrategyName,
     queue_request,
     requested_strategy,
+    start_route,
 )
 from ktrdr.control.api.services import Services
 from ktrdr.core.api_models import (
@@ -50,7 +51,6 @@ from ktrdr.research.strategies.bounded_yaml import load_bounded
 from ktrdr.research.strategies.job_params import check_job_params
 
 router = APIRouter(tags=["research"], responses=ERROR_RESPONSES)
-_WRITE = {**AUTH_RESPONSES}
 _FENCED = {409: {"model": Problem, "description": "Not this driver's parent attempt: stop"}}
 ChildKeyPath = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -63,9 +63,7 @@ class SweepRequest(SweepParams):
     strategy_name: StrategyName
 
 
-@router.post(
-    "/walkforward/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/walkforward/start")
 def start_walkforward(request: WalkForwardRequest, services: ServicesDep) -> OperationStarted:
     """Queue a walk-forward: per fold a training on its window, then a backtest of that
     model on the bars after it; the result stitches the out-of-sample equity."""
@@ -74,9 +72,7 @@ def start_walkforward(request: WalkForwardRequest, services: ServicesDep) -> Ope
     return queue_request(services, OperationType.WALKFORWARD, request, config, text)
 
 
-@router.post(
-    "/sweeps/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/sweeps/start")
 def start_sweep(request: SweepRequest, services: ServicesDep) -> OperationStarted:
     """Queue a sweep: Optuna trials (a training, then a backtest on its validation split),
     the best strategy saved as a new strategy file and backtested once on the test split."""
