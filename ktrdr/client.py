@@ -94,24 +94,25 @@ class ApiClient:
         except ValidationError as error:
             raise ApiError(f"{method} {path}: unexpected answer: {error}") from error
 
+    def _start(self, path: str, strategy: str, params: dict[str, Any]) -> OperationStarted:
+        """Queue an operation of ``strategy``; parameters left None take the backend's default."""
+        body = {"strategy_name": strategy, **_given(params)}
+        return self._get(OperationStarted, "POST", path, json=body)
+
     def health(self) -> Health:
         return self._get(Health, "GET", "/health")
 
     def start_training(self, strategy: str, **params: Any) -> OperationStarted:
-        body = {"strategy_name": strategy, **_given(params)}
-        return self._get(OperationStarted, "POST", "/trainings/start", json=body)
+        return self._start("/trainings/start", strategy, params)
 
     def start_backtest(self, strategy: str, **params: Any) -> OperationStarted:
-        body = {"strategy_name": strategy, **_given(params)}
-        return self._get(OperationStarted, "POST", "/backtests/start", json=body)
+        return self._start("/backtests/start", strategy, params)
 
     def start_walkforward(self, strategy: str, **params: Any) -> OperationStarted:
-        body = {"strategy_name": strategy, **_given(params)}
-        return self._get(OperationStarted, "POST", "/walkforward/start", json=body)
+        return self._start("/walkforward/start", strategy, params)
 
     def start_sweep(self, strategy: str, **params: Any) -> OperationStarted:
-        body = {"strategy_name": strategy, **_given(params)}
-        return self._get(OperationStarted, "POST", "/sweeps/start", json=body)
+        return self._start("/sweeps/start", strategy, params)
 
     def children(self, operation_id: str) -> OperationChildren:
         return self._get(OperationChildren, "GET", f"/operations/{_segment(operation_id)}/children")

@@ -4,6 +4,8 @@ research worker drives, children run on every free worker) or in this process (-
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,17 +24,20 @@ from ktrdr.cli.research_commands import (
     _progress_bar,
     _sync_strategy,
 )
+from ktrdr.client import ApiClient
+from ktrdr.core.api_models import OperationStarted
 from ktrdr.core.enums import OperationType
 from ktrdr.core.errors import InvalidInputError
 from ktrdr.core.progress import CancelToken
 from ktrdr.core.progress import Progress as JobProgress
 from ktrdr.core.protocol import SweepParams, WalkForwardParams
 from ktrdr.research.scale.space import check_space
-from ktrdr.research.strategies import load_strategy, resolve_strategy_path
+from ktrdr.research.strategies import StrategyConfig, load_strategy, resolve_strategy_path
 from ktrdr.research.strategies.bounded_yaml import load_bounded
 from ktrdr.research.strategies.repository import save_strategy
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+ProgressShow = Callable[[JobProgress], None]
 FOLD_COLUMNS = ("total_return", "sharpe_ratio", "max_drawdown", "num_trades")
 
 
@@ -53,6 +58,47 @@ def _percent(value: Any) -> str:
 
 def _number(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _start_on_backend(
+    strategy: str,
+    config: StrategyConfig,
+    start: Callable[..., OperationStarted],
+    params: BaseModel,
+    kind: OperationType,
+    printer: Callable[[dict[str, Any], bool], None],
+    *,
+    follow: bool,
+    as_json: bool,
+    report: Path | None,
+) -> None:
+    """Queue the job on the backend (``start``: an ApiClient start_* method) and say what
+    was queued, or follow it to its result."""
+    with api_client() as client:
+        _sync_strategy(client, strategy, config)
+        started = start(client, config.name, **params.model_dump(mode="json", exclude_none=True))
+        _after_start(client, started, follow, as_json, kind, report, printer)
+
+
+@contextmanager
+def _local_run(
+    title: str, task_name: str, strategy_text: str
+) -> Iterator[tuple[Any, CancelToken, ProgressShow]]:
+    """The children of a --local run (trainings, backtests) in this process: their runner,
+    the cancel token and the progress callback that moves the bar shown meanwhile."""
+    local_children = load_compute("ktrdr.compute.research.local_children")
+    _limit_threads()
+    cancel = CancelToken()
+    with _progress_bar(title) as bar:
+        task = bar.add_task(task_name, total=100, message="")
+
+        def show(progress: JobProgress) -> None:
+            bar.update(task, completed=progress.percent, message=progress.message)
+
+        runner = local_children.LocalChildren(
+            strategy_text, data_store(), settings().models_path, cancel
+        )
+        yield runner, cancel, show
 
 
 def _print_walkforward(result: dict[str, Any], as_json: bool) -> None:
@@ -157,33 +203,21 @@ def walkforward(
         max_parallel=max_parallel,
     )
     if not local:
-        with api_client() as client:
-            _sync_strategy(client, strategy, config)
-            started = client.start_walkforward(
-                config.name, **params.model_dump(mode="json", exclude_none=True)
-            )
-            _after_start(
-                client,
-                started,
-                follow,
-                as_json,
-                OperationType.WALKFORWARD,
-                report,
-                _print_walkforward,
-            )
+        _start_on_backend(
+            strategy,
+            config,
+            ApiClient.start_walkforward,
+            params,
+            OperationType.WALKFORWARD,
+            _print_walkforward,
+            follow=follow,
+            as_json=as_json,
+            report=report,
+        )
         return
     text = resolve_strategy_path(strategy, settings().strategies_dir).read_text(encoding="utf-8")
     driver = load_compute("ktrdr.compute.research.walkforward")
-    local_children = load_compute("ktrdr.compute.research.local_children")
-    _limit_threads()
-    cancel = CancelToken()
-    with _progress_bar(f"walk-forward {config.name}") as bar:
-        task = bar.add_task("walkforward", total=100, message="")
-
-        def show(progress: JobProgress) -> None:
-            bar.update(task, completed=progress.percent, message=progress.message)
-
-        runner = local_children.LocalChildren(text, data_store(), settings().models_path, cancel)
+    with _local_run(f"walk-forward {config.name}", "walkforward", text) as (runner, cancel, show):
         result = driver.run_walkforward(config, params, data_store(), runner, cancel, show, 0.0)
     _print_walkforward(result, as_json)
     if report is not None:
@@ -238,14 +272,17 @@ def sweep(
         resume=resume,
     )
     if not local:
-        with api_client() as client:
-            _sync_strategy(client, strategy, config)
-            started = client.start_sweep(
-                config.name, **params.model_dump(mode="json", exclude_none=True)
-            )
-            _after_start(
-                client, started, follow, as_json, OperationType.SWEEP, report, _print_sweep
-            )
+        _start_on_backend(
+            strategy,
+            config,
+            ApiClient.start_sweep,
+            params,
+            OperationType.SWEEP,
+            _print_sweep,
+            follow=follow,
+            as_json=as_json,
+            report=report,
+        )
         return
     database = settings().database
     # Imported here: SQLAlchemy and alembic cost every other command a quarter second.
@@ -253,17 +290,8 @@ def sweep(
 
     upgrade_to_head(database)  # the study's tables go beside ktrdr's, in its own database
     sweep_module = load_compute("ktrdr.compute.research.sweep")
-    local_children = load_compute("ktrdr.compute.research.local_children")
-    _limit_threads()
-    cancel = CancelToken()
     operation_id = uuid.uuid4().hex
-    with _progress_bar(f"sweep {config.name}") as bar:
-        task = bar.add_task("sweep", total=100, message="")
-
-        def show(progress: JobProgress) -> None:
-            bar.update(task, completed=progress.percent, message=progress.message)
-
-        runner = local_children.LocalChildren(text, data_store(), settings().models_path, cancel)
+    with _local_run(f"sweep {config.name}", "sweep", text) as (runner, cancel, show):
         driver = sweep_module.SweepDriver(
             operation_id, config, text, params, runner, database, cancel, show, 0.0
         )

@@ -11,6 +11,11 @@ from ktrdr.mcp.limits import DEFAULT_MAX_ITEMS, MAX_ITEMS
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 STARTS_WORK = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+# Ends or overwrites something the backend holds (cancel, replace a strategy); calling it
+# again with the same arguments changes nothing more.
+DESTRUCTIVE_IDEMPOTENT = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
 
 StrategyName = Annotated[
     str,

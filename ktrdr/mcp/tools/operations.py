@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ktrdr.core.api_models import Operation
@@ -21,7 +20,13 @@ from ktrdr.mcp.models import (
     OperationState,
     Results,
 )
-from ktrdr.mcp.tools.common import DEFAULT_ITEMS, READ_ONLY, MaxItems, OperationId
+from ktrdr.mcp.tools.common import (
+    DEFAULT_ITEMS,
+    DESTRUCTIVE_IDEMPOTENT,
+    READ_ONLY,
+    MaxItems,
+    OperationId,
+)
 from ktrdr.mcp.waiting import wait_for_operation
 
 log = get_logger(__name__)
@@ -35,9 +40,6 @@ WaitSeconds = Annotated[
     ),
 ]
 OperationLimit = Annotated[int, Field(ge=1, le=MAX_OPERATIONS)]
-CANCEL = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
 
 
 def register(server: MCPServer, backend: Backend) -> None:
@@ -86,7 +88,7 @@ def register(server: MCPServer, backend: Backend) -> None:
         state, waited = await wait_for_operation(backend, operation_id, wait_seconds, ctx)
         return operation_state(state, waited, max_items)
 
-    @server.tool(annotations=CANCEL)
+    @server.tool(annotations=DESTRUCTIVE_IDEMPOTENT)
     @guarded
     async def cancel_operation(operation_id: OperationId, reason: str | None = None) -> Cancelled:
         """Cancel a pending or running operation; a running one is told to stop and its

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from ktrdr.core.api_models import ModelSummary
+from ktrdr.core.api_models import ModelSummary, OperationStarted
 from ktrdr.core.enums import OperationStatus
 from ktrdr.core.protocol import (
     MAX_FOLDS,
@@ -59,6 +60,14 @@ def model_reference(model_path: str) -> str:
 def register(server: MCPServer, backend: Backend) -> None:
     guarded = reports_errors(backend.url)
 
+    async def queue(
+        start: Callable[..., OperationStarted], strategy_name: str, **params: Any
+    ) -> Started:
+        """Queue an operation through ``start`` (an ApiClient start_* method), and say how
+        to wait for it."""
+        started = await backend.call(start, strategy_name, **params)
+        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
+
     @server.tool(annotations=STARTS_WORK)
     @guarded
     async def start_training(
@@ -75,7 +84,7 @@ def register(server: MCPServer, backend: Backend) -> None:
         the strategy's own (they shape the network). Returns at once:
         wait with get_operation_status(operation_id, wait_seconds=60); the completed
         result has model_id. Then start_backtest, get_operation_metrics."""
-        started = await backend.call(
+        return await queue(
             backend.client.start_training,
             strategy_name,
             symbols=symbols,
@@ -83,7 +92,6 @@ def register(server: MCPServer, backend: Backend) -> None:
             start_date=start_date,
             end_date=end_date,
         )
-        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
 
     @server.tool(annotations=STARTS_WORK)
     @guarded
@@ -109,7 +117,7 @@ def register(server: MCPServer, backend: Backend) -> None:
         benchmark) and combined (the equal-weight portfolio: metrics, benchmark). Costs
         default to commission 0.1 %, slippage 0.05 %. Wait with
         get_operation_status(operation_id, wait_seconds=60), then get_operation_results."""
-        started = await backend.call(
+        return await queue(
             backend.client.start_backtest,
             strategy_name,
             model=model_reference(model_path) if model_path else None,
@@ -123,7 +131,6 @@ def register(server: MCPServer, backend: Backend) -> None:
             slippage=slippage,
             position_size=position_size,
         )
-        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
 
     @server.tool(annotations=STARTS_WORK)
     @guarded
@@ -141,7 +148,7 @@ def register(server: MCPServer, backend: Backend) -> None:
         result has a per-fold table and 'stitched': the out-of-sample equity chained over
         the folds, its metrics and buy and hold over the same bars. Wait with
         get_operation_status(operation_id, wait_seconds=60)."""
-        started = await backend.call(
+        return await queue(
             backend.client.start_walkforward,
             strategy_name,
             folds=folds,
@@ -150,7 +157,6 @@ def register(server: MCPServer, backend: Backend) -> None:
             mode=mode,
             symbol=symbol,
         )
-        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
 
     @server.tool(annotations=STARTS_WORK)
     @guarded
@@ -169,7 +175,7 @@ def register(server: MCPServer, backend: Backend) -> None:
         split; hopeless trials are pruned. The best strategy is saved as
         <strategy>_sweep_<id8> and backtested once on the test split. Wait with
         get_operation_status(operation_id, wait_seconds=60)."""
-        started = await backend.call(
+        return await queue(
             backend.client.start_sweep,
             strategy_name,
             space=space,
@@ -177,7 +183,6 @@ def register(server: MCPServer, backend: Backend) -> None:
             objective=objective,
             parallel=parallel,
         )
-        return Started(**started.model_dump(), strategy_name=strategy_name, hint=WAIT_HINT)
 
     @server.tool(annotations=READ_ONLY)
     @guarded

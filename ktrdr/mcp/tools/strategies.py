@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ktrdr.core.api_models import StrategySummary, StrategyValidation
 from ktrdr.mcp.backend import Backend
 from ktrdr.mcp.errors import ToolArgumentError, reports_errors
-from ktrdr.mcp.tools.common import READ_ONLY, StrategyName
+from ktrdr.mcp.tools.common import DESTRUCTIVE_IDEMPOTENT, READ_ONLY, StrategyName
 from ktrdr.research.strategies.loader import MAX_STRATEGY_BYTES
 
 StrategyYaml = Annotated[
@@ -23,9 +22,6 @@ StrategyYaml = Annotated[
         "ktrdr://strategies/{name}).",
     ),
 ]
-UPLOAD = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
 
 
 def register(server: MCPServer, backend: Backend) -> None:
@@ -61,7 +57,7 @@ def register(server: MCPServer, backend: Backend) -> None:
             valid=stored.valid, name=stored.name if stored.valid else None, issues=stored.issues
         )
 
-    @server.tool(annotations=UPLOAD)
+    @server.tool(annotations=DESTRUCTIVE_IDEMPOTENT)
     @guarded
     async def upload_strategy(
         name: StrategyName, yaml_text: StrategyYaml, replace: bool = False

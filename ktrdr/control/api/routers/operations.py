@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, worker_call
 from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
@@ -29,7 +30,7 @@ from ktrdr.core.logging_setup import get_logger
 from ktrdr.core.names import IDENTIFIER
 from ktrdr.core.protocol import BacktestParams, FinishReport, ProgressReport, TrainingParams
 from ktrdr.research.model_registry import discard_checkpoint, publish_model, resolve_model
-from ktrdr.research.strategies import find_strategy, parse_strategy
+from ktrdr.research.strategies import StrategyConfig, find_strategy, parse_strategy
 from ktrdr.research.strategies.job_params import check_job_params
 
 router = APIRouter(tags=["operations"], responses=ERROR_RESPONSES)
@@ -37,6 +38,13 @@ log = get_logger(__name__)
 StrategyName = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
 OperationIdPath = Annotated[str, Path(max_length=64)]
 _WRITE = {**AUTH_RESPONSES}
+
+
+def start_route(router: APIRouter, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route that queues an operation: it needs the API token and answers OperationStarted."""
+    return router.post(
+        path, dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
+    )
 
 
 class TrainingRequest(TrainingParams):
@@ -47,12 +55,31 @@ class BacktestRequest(BacktestParams):
     strategy_name: StrategyName
 
 
+def requested_strategy(services: Services, name: str) -> tuple[str, StrategyConfig]:
+    """The stored strategy a start request names: its text, and the text parsed."""
+    text = find_strategy(name, services.settings.strategies_dir).read_text(encoding="utf-8")
+    return text, parse_strategy(text, source=f"strategy {name!r}")
+
+
+def queue_request(
+    services: Services,
+    op_type: OperationType,
+    request: BaseModel,
+    config: StrategyConfig,
+    text: str,
+) -> OperationStarted:
+    """Store a checked start request as a pending operation and wake the dispatcher."""
+    params = request.model_dump(mode="json", exclude={"strategy_name"}, exclude_none=True)
+    operation = services.operations.create(op_type, config.name, text, params)
+    OPERATIONS_STARTED.labels(op_type).inc()
+    services.dispatcher.wake()
+    return OperationStarted(operation_id=operation.id, status=operation.status)
+
+
 def _enqueue(
     services: Services, op_type: OperationType, request: TrainingRequest | BacktestRequest
 ) -> OperationStarted:
-    path = find_strategy(request.strategy_name, services.settings.strategies_dir)
-    text = path.read_text(encoding="utf-8")
-    config = parse_strategy(text, source=f"strategy {request.strategy_name!r}")
+    text, config = requested_strategy(services, request.strategy_name)
     check_job_params(request, config)
     if isinstance(request, BacktestRequest) and request.model not in (None, "latest"):
         # An explicit model must exist now: a 404 here, not a failed operation later.
@@ -62,24 +89,16 @@ def _enqueue(
             config.training_data.base_timeframe,
             request.model,
         )
-    params = request.model_dump(mode="json", exclude={"strategy_name"}, exclude_none=True)
-    operation = services.operations.create(op_type, config.name, text, params)
-    OPERATIONS_STARTED.labels(op_type).inc()
-    services.dispatcher.wake()
-    return OperationStarted(operation_id=operation.id, status=operation.status)
+    return queue_request(services, op_type, request, config, text)
 
 
-@router.post(
-    "/trainings/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/trainings/start")
 def start_training(request: TrainingRequest, services: ServicesDep) -> OperationStarted:
     """Queue a training; it runs as soon as a training worker (GPU first) is free."""
     return _enqueue(services, OperationType.TRAINING, request)
 
 
-@router.post(
-    "/backtests/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/backtests/start")
 def start_backtest(request: BacktestRequest, services: ServicesDep) -> OperationStarted:
     """Queue a backtest; it runs on the least recently used free backtest worker."""
     return _enqueue(services, OperationType.BACKTESTING, request)

@@ -14,13 +14,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import ValidationError
 
-from ktrdr.control.api.dependencies import ServicesDep, TokenDep, WorkerToken, worker_call
-from ktrdr.control.api.errors import AUTH_RESPONSES, CONFLICT_RESPONSE, ERROR_RESPONSES
+from ktrdr.control.api.dependencies import ServicesDep, WorkerToken, worker_call
+from ktrdr.control.api.errors import CONFLICT_RESPONSE, ERROR_RESPONSES
 from ktrdr.control.api.metrics import OPERATIONS_STARTED
 from ktrdr.control.api.routers.operations import (
     OperationIdPath,
     StaleAttemptError,
     StrategyName,
+    queue_request,
+    requested_strategy,
+    start_route,
 )
 from ktrdr.control.api.services import Services
 from ktrdr.core.api_models import (
@@ -43,12 +46,11 @@ from ktrdr.core.protocol import (
 )
 from ktrdr.research.scale.folds import walkforward_plan
 from ktrdr.research.scale.space import check_space
-from ktrdr.research.strategies import find_strategy, parse_strategy
+from ktrdr.research.strategies import parse_strategy
 from ktrdr.research.strategies.bounded_yaml import load_bounded
 from ktrdr.research.strategies.job_params import check_job_params
 
 router = APIRouter(tags=["research"], responses=ERROR_RESPONSES)
-_WRITE = {**AUTH_RESPONSES}
 _FENCED = {409: {"model": Problem, "description": "Not this driver's parent attempt: stop"}}
 ChildKeyPath = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -61,40 +63,20 @@ class SweepRequest(SweepParams):
     strategy_name: StrategyName
 
 
-def _strategy_text(services: Services, name: str) -> str:
-    return find_strategy(name, services.settings.strategies_dir).read_text(encoding="utf-8")
-
-
-def _queue_parent(
-    services: Services, op_type: OperationType, name: str, text: str, params: dict[str, object]
-) -> OperationStarted:
-    operation = services.operations.create(op_type, name, text, params)
-    OPERATIONS_STARTED.labels(op_type).inc()
-    services.dispatcher.wake()
-    return OperationStarted(operation_id=operation.id, status=operation.status)
-
-
-@router.post(
-    "/walkforward/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/walkforward/start")
 def start_walkforward(request: WalkForwardRequest, services: ServicesDep) -> OperationStarted:
     """Queue a walk-forward: per fold a training on its window, then a backtest of that
     model on the bars after it; the result stitches the out-of-sample equity."""
-    text = _strategy_text(services, request.strategy_name)
-    config = parse_strategy(text, source=f"strategy {request.strategy_name!r}")
+    text, config = requested_strategy(services, request.strategy_name)
     walkforward_plan(config, request, services.data)  # 422 naming the field, before queuing
-    params = request.model_dump(mode="json", exclude={"strategy_name"}, exclude_none=True)
-    return _queue_parent(services, OperationType.WALKFORWARD, config.name, text, params)
+    return queue_request(services, OperationType.WALKFORWARD, request, config, text)
 
 
-@router.post(
-    "/sweeps/start", dependencies=[TokenDep], response_model=OperationStarted, responses=_WRITE
-)
+@start_route(router, "/sweeps/start")
 def start_sweep(request: SweepRequest, services: ServicesDep) -> OperationStarted:
     """Queue a sweep: Optuna trials (a training, then a backtest on its validation split),
     the best strategy saved as a new strategy file and backtested once on the test split."""
-    text = _strategy_text(services, request.strategy_name)
-    config = parse_strategy(text, source=f"strategy {request.strategy_name!r}")
+    text, config = requested_strategy(services, request.strategy_name)
     check_space(request.space, load_bounded(text), source="space")
     if request.resume is not None:
         earlier = services.operations.get(request.resume)
@@ -107,8 +89,7 @@ def start_sweep(request: SweepRequest, services: ServicesDep) -> OperationStarte
                 f"sweep {request.resume} is still {earlier.status}: resume it once it has ended",
                 field="resume",
             )
-    params = request.model_dump(mode="json", exclude={"strategy_name"}, exclude_none=True)
-    return _queue_parent(services, OperationType.SWEEP, config.name, text, params)
+    return queue_request(services, OperationType.SWEEP, request, config, text)
 
 
 def _children_of(services: Services, parent_id: str) -> OperationChildren:
@@ -130,13 +111,21 @@ def list_children(operation_id: OperationIdPath, services: ServicesDep) -> Opera
     return _children_of(services, operation_id)
 
 
-def _fenced_parent(services: Services, parent_id: str, worker_id: str, attempt: str) -> Operation:
-    """The parent, if this worker runs its attempt in force; else 409 (stop driving)."""
+def _fenced_parent(
+    services: Services, parent_id: str, request: ChildRequest | ChildCancel, token: str | None
+) -> Operation:
+    """The parent, once the request's worker is authenticated, if that worker runs its
+    attempt in force; else 409 (stop driving)."""
+    services.registry.authenticate(request.worker_id, token)
     parent = services.operations.get(parent_id)
     if not parent.type.is_parent:
         raise NotFoundError(f"operation {parent_id} is no parent", field="operation_id")
-    in_force = services.operations.attempt_of(parent_id) == attempt
-    if parent.status != OperationStatus.RUNNING or parent.worker_id != worker_id or not in_force:
+    in_force = services.operations.attempt_of(parent_id) == request.attempt
+    if (
+        parent.status != OperationStatus.RUNNING
+        or parent.worker_id != request.worker_id
+        or not in_force
+    ):
         raise StaleAttemptError(
             f"operation {parent_id} is not this driver's to run (re-queued, cancelled or "
             "ended): stop",
@@ -159,8 +148,7 @@ def create_child(
     token: WorkerToken = None,
 ) -> ChildCreated:
     """A driver's child: queued now, or the one already under this key (idempotent)."""
-    services.registry.authenticate(request.worker_id, token)
-    parent = _fenced_parent(services, operation_id, request.worker_id, request.attempt)
+    parent = _fenced_parent(services, operation_id, request, token)
     existing = services.operations.child(operation_id, request.key)
     if existing is not None:
         return ChildCreated(operation_id=existing.id, status=existing.status, created=False)
@@ -210,8 +198,7 @@ def cancel_child(
     token: WorkerToken = None,
 ) -> OperationSummary:
     """A driver stops one of its children (a pruned trial); its worker is told to stop."""
-    services.registry.authenticate(request.worker_id, token)
-    _fenced_parent(services, operation_id, request.worker_id, request.attempt)
+    _fenced_parent(services, operation_id, request, token)
     child = services.operations.child(operation_id, key)
     if child is None:
         raise NotFoundError(f"operation {operation_id} has no child {key!r}", field="key")
