@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from ktrdr.core.enums import WorkerStatus, WorkerType
@@ -117,33 +117,25 @@ class _Run:
         return self.dispatch.operation_id
 
 
+@dataclass(eq=False, repr=False)
 class JobExecutor:
-    def __init__(
-        self,
-        worker_id: str,
-        worker_type: WorkerType,
-        job: JobFunction,
-        client: BackendClient,
-        settings: Settings,
-        instance_id: str,
-        *,
-        progress_interval_s: float = PROGRESS_INTERVAL_S,
-        finish_max_wait_s: float = FINISH_MAX_WAIT_S,
-        finish_on_shutdown_s: float = FINISH_ON_SHUTDOWN_S,
-    ) -> None:
-        self.worker_id = worker_id
-        self.worker_type = worker_type
-        self._job = job
-        self._client = client
-        self._settings = settings
-        self.instance_id = instance_id
-        self._data = DataStore.from_settings(settings)
-        self._progress_interval_s = progress_interval_s
-        self._finish_max_wait_s = finish_max_wait_s
-        self._finish_on_shutdown_s = finish_on_shutdown_s
-        self._lock = threading.Lock()
-        self._current: _Run | None = None
-        self._stopping = False
+    worker_id: str
+    worker_type: WorkerType
+    job: JobFunction
+    client: BackendClient
+    settings: Settings
+    instance_id: str
+    _: KW_ONLY
+    progress_interval_s: float = PROGRESS_INTERVAL_S
+    finish_max_wait_s: float = FINISH_MAX_WAIT_S
+    finish_on_shutdown_s: float = FINISH_ON_SHUTDOWN_S
+    _data: DataStore = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _current: _Run | None = field(default=None, init=False)
+    _stopping: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self._data = DataStore.from_settings(self.settings)
 
     @property
     def current_operation_id(self) -> str | None:
@@ -201,7 +193,7 @@ class JobExecutor:
         if run.job_done.wait(grace_s):
             # The job stopped; its own thread is delivering the finish report.
             assert run.thread is not None
-            run.thread.join(self._finish_on_shutdown_s)
+            run.thread.join(self.finish_on_shutdown_s)
             if run.thread.is_alive():
                 run.give_up.set()
             return
@@ -213,7 +205,7 @@ class JobExecutor:
         self._deliver(
             run,
             self._report(run, "failed", error=SHUTDOWN_FAILURE),
-            self._finish_on_shutdown_s,
+            self.finish_on_shutdown_s,
         )
 
     def _execute(self, run: _Run) -> None:
@@ -221,13 +213,13 @@ class JobExecutor:
         op_log.info("operation started", operation_type=run.dispatch.operation_type)
         sender = ProgressSender(
             lambda progress: self._send_progress(run, progress),
-            self._progress_interval_s,
+            self.progress_interval_s,
         )
         try:
             ctx = JobContext(
-                self._settings, self._data, sender, run.token, self._client, self.worker_id
+                self.settings, self._data, sender, run.token, self.client, self.worker_id
             )
-            report = self._completed(run, self._job(ctx, run.dispatch))
+            report = self._completed(run, self.job(ctx, run.dispatch))
         except OperationCancelledError as error:
             reason = str(error) or run.token.reason or "cancelled"
             report = self._report(run, "cancelled", error=reason)
@@ -238,7 +230,7 @@ class JobExecutor:
         op_log.info("operation ended", status=report.status, error=report.error)
         # Flush the last progress before the finish report, so it cannot arrive after it.
         sender.close(timeout_s=3.0)
-        self._deliver(run, report, self._finish_max_wait_s)
+        self._deliver(run, report, self.finish_max_wait_s)
         with self._lock:
             if self._current is run:
                 self._current = None
@@ -270,7 +262,7 @@ class JobExecutor:
             if run.finish_claimed:  # exactly one finish report per operation
                 return
             run.finish_claimed = True
-        self._client.report_finish(
+        self.client.report_finish(
             run.operation_id, report, max_wait_s=max_wait_s, give_up=run.give_up
         )
 
@@ -279,7 +271,7 @@ class JobExecutor:
             worker_id=self.worker_id, attempt=run.dispatch.attempt, progress=progress
         )
         try:
-            self._client.report_progress(run.operation_id, report)
+            self.client.report_progress(run.operation_id, report)
         except StaleAttemptError:
             # Superseded (this worker froze, its operation went to another): stop working.
             log.warning("attempt superseded; stopping the job", operation_id=run.operation_id)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
 
 from ktrdr.core.auth import check_worker_secret
+from ktrdr.core.background import BackgroundLoop
 from ktrdr.core.enums import WorkerType
 from ktrdr.core.errors import AuthError
 from ktrdr.core.logging_setup import get_logger
@@ -66,45 +66,29 @@ def worker_identity(worker_type: WorkerType, settings: Settings) -> WorkerIdenti
     )
 
 
-class _Presence:
+@dataclass(eq=False, repr=False)
+class _Presence(BackgroundLoop):
     """Registers with the backend, then heartbeats; re-registers when it is forgotten."""
 
-    def __init__(
-        self,
-        client: BackendClient,
-        registration: Callable[[], WorkerRegistration],
-        health: Callable[[], WorkerHealth],
-        worker_id: str,
-        interval_s: float,
-    ) -> None:
-        self._client = client
-        self._registration = registration
-        self._health = health
-        self._worker_id = worker_id
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="worker-presence", daemon=True)
+    client: BackendClient
+    registration: Callable[[], WorkerRegistration]
+    health: Callable[[], WorkerHealth]
+    worker_id: str
+    interval_s: float
+    thread_name: ClassVar[str] = "worker-presence"
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
-
-    def _loop(self) -> None:
-        if not self._client.register_until_done(self._registration, self._stop):
+    def _run(self) -> None:
+        if not self.client.register_until_done(self.registration, self._stop):
             return
-        while not self._stop.wait(self._interval_s):
+        while not self._stop.wait(self.interval_s):
             try:
-                known = self._client.heartbeat(self._worker_id, self._health())
+                known = self.client.heartbeat(self.worker_id, self.health())
             except Exception as error:  # never let the presence thread die
-                log.warning("heartbeat failed", worker_id=self._worker_id, error=str(error))
+                log.warning("heartbeat failed", worker_id=self.worker_id, error=str(error))
                 continue
             if not known and not self._stop.is_set():
                 log.info("the backend does not know this worker; registering again")
-                if not self._client.register_until_done(self._registration, self._stop):
+                if not self.client.register_until_done(self.registration, self._stop):
                     return
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +21,17 @@ from ktrdr.research.strategies import parse_strategy
 PRUNED = "pruned by the sweep"
 
 
+@dataclass(eq=False, repr=False)
 class LocalChildren:
     """Each ``start`` runs the child to its end before it returns."""
 
-    def __init__(
-        self,
-        strategy_yaml: str,
-        store: DataStore,
-        models_dir: Path,
-        cancel: CancelToken,
-        progress: ProgressCallback | None = None,
-    ) -> None:
-        self._yaml = strategy_yaml
-        self._store = store
-        self._models_dir = models_dir
-        self._cancel = cancel
-        self._progress = progress
-        self._by_key: dict[str, str] = {}
-        self._states: dict[str, ChildState] = {}
+    strategy_yaml: str
+    store: DataStore
+    models_dir: Path
+    cancel: CancelToken
+    progress: ProgressCallback | None = None
+    _by_key: dict[str, str] = field(default_factory=dict, init=False)
+    _states: dict[str, ChildState] = field(default_factory=dict, init=False)
 
     def start(
         self,
@@ -51,10 +45,10 @@ class LocalChildren:
             return self._by_key[key]
         child_id = uuid.uuid4().hex
         self._by_key[key] = child_id
-        config = parse_strategy(strategy_yaml or self._yaml, source=f"child {key}")
+        config = parse_strategy(strategy_yaml or self.strategy_yaml, source=f"child {key}")
 
         def report(progress: Progress) -> None:
-            self._cancel.raise_if_cancelled()
+            self.cancel.raise_if_cancelled()
             if watch is not None and watch(progress):
                 raise OperationCancelledError(PRUNED)
 
@@ -63,36 +57,36 @@ class LocalChildren:
                 training = TrainingParams.model_validate(params)
                 result = train_strategy(
                     config,
-                    self._store,
-                    self._models_dir,
+                    self.store,
+                    self.models_dir,
                     symbols=training.symbols,
                     start=_iso(training.start_date),
                     end=_iso(training.end_date),
                     progress=report,
-                    cancel=self._cancel,
+                    cancel=self.cancel,
                     publish=False,
                 )
             else:
                 backtest = BacktestParams.model_validate(params)
                 model = resolve_model(
-                    self._models_dir,
+                    self.models_dir,
                     config.name,
                     config.training_data.base_timeframe,
                     backtest.model,
                 )
                 result = backtest_model(
                     model.path,
-                    self._store,
+                    self.store,
                     symbol=backtest.symbol,
                     start=_iso(backtest.start_date),
                     end=_iso(backtest.end_date),
                     config=BacktestConfig(),
                     decisions=config.decisions,
-                    cancel=self._cancel,
+                    cancel=self.cancel,
                 )
             state = ChildState(child_id, OperationStatus.COMPLETED, result=result)
         except OperationCancelledError as error:
-            if self._cancel.cancelled:
+            if self.cancel.cancelled:
                 raise
             state = ChildState(child_id, OperationStatus.CANCELLED, error=str(error))
         except Exception as error:  # a child's failure is its parent's to judge

@@ -359,19 +359,15 @@ class OperationsStore:
             if row is None or row.status != OperationStatus.PENDING:
                 return None
             progress = _with(_progress_of(row), message=f"running on {worker_id}")
-            won = _won(
-                conn.execute(
-                    update(_table)
-                    .where(_table.c.id == op_id, _table.c.status == OperationStatus.PENDING)
-                    .values(
-                        status=OperationStatus.RUNNING,
-                        worker_id=worker_id,
-                        attempt_token=attempt,
-                        started_at=now,
-                        updated_at=now,
-                        progress=progress,
-                    )
-                )
+            won = _transition(
+                conn,
+                (_table.c.id == op_id, _table.c.status == OperationStatus.PENDING),
+                now,
+                status=OperationStatus.RUNNING,
+                worker_id=worker_id,
+                attempt_token=attempt,
+                started_at=now,
+                progress=progress,
             )
             return attempt if won else None
 
@@ -467,12 +463,11 @@ class OperationsStore:
                 return ReportOutcome.CANCELLED
             if row.status != OperationStatus.RUNNING:
                 return ReportOutcome.STALE
-            won = _won(
-                conn.execute(
-                    update(_table)
-                    .where(*_running_on(op_id, worker_id), _table.c.attempt_token == attempt)
-                    .values(updated_at=now, **values(row, now))
-                )
+            won = _transition(
+                conn,
+                (*_running_on(op_id, worker_id), _table.c.attempt_token == attempt),
+                now,
+                **values(row, now),
             )
             return ReportOutcome.ACCEPTED if won else ReportOutcome.STALE
 
@@ -486,19 +481,17 @@ class OperationsStore:
                     f"cannot cancel operation {op_id}: it is already {row.status}"
                 )
             progress = _with(_progress_of(row), message="cancelled")
-            outcome = conn.execute(
-                update(_table)
-                .where(_table.c.id == op_id, _table.c.status.in_(ACTIVE_STATUSES))
-                .values(
-                    status=OperationStatus.CANCELLED,
-                    error=reason,
-                    completed_at=now,
-                    updated_at=now,
-                    progress=progress,
-                )
+            won = _transition(
+                conn,
+                (_table.c.id == op_id, _table.c.status.in_(ACTIVE_STATUSES)),
+                now,
+                status=OperationStatus.CANCELLED,
+                error=reason,
+                completed_at=now,
+                progress=progress,
             )
             latest = _fetch(conn, op_id)
-            if not _won(outcome):
+            if not won:
                 raise InvalidTransitionError(
                     f"cannot cancel operation {op_id}: it is already {latest.status}"
                 )
@@ -535,11 +528,7 @@ class OperationsStore:
                     "completed_at": now,
                     "progress": _with(_progress_of(row), message="failed"),
                 }
-            conn.execute(
-                update(_table)
-                .where(*_running_on(op_id, row.worker_id))
-                .values(updated_at=now, **values)
-            )
+            _transition(conn, _running_on(op_id, row.worker_id), now, **values)
             return _record(_fetch(conn, op_id))
 
     # -- helpers ------------------------------------------------------------------------
@@ -589,7 +578,14 @@ def _running_on(op_id: str, worker_id: str | None) -> tuple[Any, ...]:
     )
 
 
-def _won(outcome: CursorResult[Any]) -> bool:
+def _transition(conn: Connection, where: tuple[Any, ...], now: datetime, **values: Any) -> bool:
+    """The one conditional UPDATE every transition makes; True when this caller won.
+
+    ``values`` (and ``updated_at=now``) are written only while ``where`` still holds.
+    """
+    outcome: CursorResult[Any] = conn.execute(
+        update(_table).where(*where).values(updated_at=now, **values)
+    )
     return bool(outcome.rowcount == 1)
 
 
