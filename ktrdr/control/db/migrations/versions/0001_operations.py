@@ -1,19 +1,10 @@
-"""operations table
-
-Revision ID: 0001
-Revises:
-Create Date: 2025-01-01
-"""
-
-from collections.abc import Sequence
+"""operations table"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = None
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""attempt tokens on operations; the leader lease
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-12-01
-"""
-
-from collections.abc import Sequence
+"""attempt tokens on operations; the leader lease"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = "0001"
 
 
 def upgrade() -> None:

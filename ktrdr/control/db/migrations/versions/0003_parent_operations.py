@@ -1,19 +1,10 @@
-"""parent and child operations (walk-forward folds, sweep trials)
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02
-"""
-
-from collections.abc import Sequence
+"""parent and child operations (walk-forward folds, sweep trials)"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = "0002"
 
 
 def upgrade() -> None:

@@ -6,21 +6,13 @@ result's pages for every row: listing 50 of 250 operations took 7 times longer t
 the result at the end, and grew with every stored operation. The table is rebuilt with
 ``strategy_yaml`` and ``result`` last (PostgreSQL keeps long values out of line already),
 and ``(created_at, id)`` is indexed so the newest-first page reads only its own rows.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-02
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: str | None = "0003"
 
 
 def _columns() -> list[sa.Column]:
