@@ -14,8 +14,8 @@ Pure ASGI rather than ``BaseHTTPMiddleware``: it costs a few microseconds a requ
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +74,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex[:16]
+        request_id = _incoming_id(scope) or secrets.token_hex(8)  # 16 hex digits
         scope["ktrdr.request_id"] = request_id
         started = time.perf_counter()
         # "answered": this middleware sent the response itself; the app's own is dropped.
