@@ -15,9 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
-from ktrdr.compute.research.children import ChildState, Watch
+from ktrdr.compute.research.children import ChildSpec, ChildState, Watch
 from ktrdr.core.api_models import ChildCreated, Operation
-from ktrdr.core.enums import OperationType
 from ktrdr.core.errors import ConflictError, InvalidInputError
 from ktrdr.core.logging_setup import get_logger
 from ktrdr.core.progress import CancelToken, OperationCancelledError
@@ -51,25 +50,19 @@ class RemoteChildren:
         self._cancel = cancel
         self._max_wait_s = max_wait_s
 
-    def start(
-        self,
-        key: str,
-        op_type: OperationType,
-        params: dict[str, Any],
-        strategy_yaml: str | None = None,
-        watch: Watch | None = None,  # remote: the driver polls progress itself
-    ) -> str:
+    def start(self, child: ChildSpec, watch: Watch | None = None) -> str:
+        # ``watch`` is not sent: a remote child's driver polls its progress itself.
         request = ChildRequest(
             worker_id=self._worker_id,
             attempt=self._attempt,
-            key=key,
-            type=op_type,
-            params=params,
-            strategy_yaml=strategy_yaml,
+            key=child.key,
+            type=child.type,
+            params=child.params,
+            strategy_yaml=child.strategy_yaml,
         )
         response = self._call("POST", f"/api/v1/operations/{self._parent}/children", request)
         created = ChildCreated.model_validate_json(response.content)
-        log.info("child", key=key, operation_id=created.operation_id, created=created.created)
+        log.info("child", key=child.key, operation_id=created.operation_id, created=created.created)
         return created.operation_id
 
     def state(self, child_id: str) -> ChildState:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktrdr.compute.research.children import ChildState, Watch
+from ktrdr.compute.research.children import ChildSpec, ChildState, Watch
 from ktrdr.compute.research.sweep import SweepDriver
-from ktrdr.core.enums import OperationStatus, OperationType
+from ktrdr.core.enums import OperationStatus
 from ktrdr.core.progress import CancelToken, Progress
 from ktrdr.core.protocol import SweepParams
 from ktrdr.research.strategies import parse_strategy
@@ -30,19 +30,13 @@ class ScriptedChildren:
         self._epochs: dict[str, int] = {}
         self._params: dict[str, dict[str, Any]] = {}
 
-    def start(
-        self,
-        key: str,
-        op_type: OperationType,
-        params: dict[str, Any],
-        strategy_yaml: str | None = None,
-        watch: Watch | None = None,
-    ) -> str:
+    def start(self, child: ChildSpec, watch: Watch | None = None) -> str:
+        key = child.key
         if key not in self._keys:
             self._keys[key] = key
             self.started.append(key)
             self._epochs[key] = 0
-            self._params[key] = params
+            self._params[key] = child.params
         return key
 
     def state(self, child_id: str) -> ChildState:

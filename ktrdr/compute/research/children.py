@@ -22,16 +22,20 @@ class ChildState:
     progress: Progress = field(default_factory=Progress)
 
 
+@dataclass(frozen=True)
+class ChildSpec:
+    """A child to start: its name within the parent (``fold-2-train``), what it runs, and
+    its strategy when that is not the parent's own (a sweep trial's)."""
+
+    key: str
+    type: OperationType
+    params: dict[str, Any]
+    strategy_yaml: str | None = None
+
+
 class Children(Protocol):
-    def start(
-        self,
-        key: str,
-        op_type: OperationType,
-        params: dict[str, Any],
-        strategy_yaml: str | None = None,
-        watch: Watch | None = None,
-    ) -> str:
-        """The child ``key`` (created, or the one already there); returns its id."""
+    def start(self, child: ChildSpec, watch: Watch | None = None) -> str:
+        """The child ``child.key`` (created, or the one already there); returns its id."""
         ...
 
     def state(self, child_id: str) -> ChildState: ...

@@ -9,7 +9,7 @@ from typing import Any
 
 from ktrdr.compute.backtesting.config import BacktestConfig
 from ktrdr.compute.backtesting.pipeline import backtest_model
-from ktrdr.compute.research.children import ChildState, Watch
+from ktrdr.compute.research.children import ChildSpec, ChildState, Watch
 from ktrdr.compute.training.pipeline import train_strategy
 from ktrdr.core.enums import OperationStatus, OperationType
 from ktrdr.core.progress import CancelToken, OperationCancelledError, Progress, ProgressCallback
@@ -33,19 +33,14 @@ class LocalChildren:
     _by_key: dict[str, str] = field(default_factory=dict, init=False)
     _states: dict[str, ChildState] = field(default_factory=dict, init=False)
 
-    def start(
-        self,
-        key: str,
-        op_type: OperationType,
-        params: dict[str, Any],
-        strategy_yaml: str | None = None,
-        watch: Watch | None = None,
-    ) -> str:
+    def start(self, child: ChildSpec, watch: Watch | None = None) -> str:
+        key, op_type, params = child.key, child.type, child.params
         if key in self._by_key:
             return self._by_key[key]
         child_id = uuid.uuid4().hex
         self._by_key[key] = child_id
-        config = parse_strategy(strategy_yaml or self.strategy_yaml, source=f"child {key}")
+        yaml_text = child.strategy_yaml or self.strategy_yaml
+        config = parse_strategy(yaml_text, source=f"child {key}")
 
         def report(progress: Progress) -> None:
             self.cancel.raise_if_cancelled()

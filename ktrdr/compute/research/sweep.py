@@ -16,7 +16,7 @@ from typing import Any
 import optuna
 import yaml
 
-from ktrdr.compute.research.children import Children
+from ktrdr.compute.research.children import Children, ChildSpec
 from ktrdr.compute.research.waiting import parent_progress, pause
 from ktrdr.core.enums import OperationStatus, OperationType
 from ktrdr.core.progress import CancelToken, Progress, ProgressCallback
@@ -225,13 +225,9 @@ class SweepDriver:
         return current
 
     def _start_training(self, current: _Trial) -> None:
-        current.child_id = self.children.start(
-            f"trial-{current.number}-train",
-            OperationType.TRAINING,
-            {},
-            current.strategy_yaml,
-            watch=current.watch,
-        )
+        key = f"trial-{current.number}-train"
+        spec = ChildSpec(key, OperationType.TRAINING, {}, current.strategy_yaml)
+        current.child_id = self.children.start(spec, watch=current.watch)
 
     def _advance(self, current: _Trial) -> bool:
         """One look at the trial's child; True once the trial is over."""
@@ -256,17 +252,15 @@ class SweepDriver:
                 trial.set_user_attr("error", f"the model has no validation split of {symbol}")
                 return self._end(current, TrialState.FAIL)
             current.stage = "backtest"
-            current.child_id = self.children.start(
-                f"trial-{current.number}-backtest",
-                OperationType.BACKTESTING,
-                {
-                    "model": state.result["model_id"],
-                    "symbol": symbol,
-                    "start_date": str(window[0])[:10],
-                    "end_date": str(window[1])[:10],
-                },
-                current.strategy_yaml,
-            )
+            params = {
+                "model": state.result["model_id"],
+                "symbol": symbol,
+                "start_date": str(window[0])[:10],
+                "end_date": str(window[1])[:10],
+            }
+            key = f"trial-{current.number}-backtest"
+            spec = ChildSpec(key, OperationType.BACKTESTING, params, current.strategy_yaml)
+            current.child_id = self.children.start(spec)
             return False
         trial.set_user_attr("backtest_id", current.child_id)
         value = _objective(state.result, self.params.objective)
@@ -343,8 +337,9 @@ class SweepDriver:
         model_id = best.user_attrs.get("model_id")
         # The symbol the trials were scored on; the dates: the model's test split.
         symbol = self.config.training_data.symbols[0]
+        params = {"model": model_id, "symbol": symbol}
         child_id = self.children.start(
-            "final-backtest", OperationType.BACKTESTING, {"model": model_id, "symbol": symbol}, text
+            ChildSpec("final-backtest", OperationType.BACKTESTING, params, text)
         )
         while not (state := self.children.state(child_id)).status.is_terminal:
             pause(self.cancel, self.poll_s)

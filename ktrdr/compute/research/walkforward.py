@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktrdr.compute.research.children import Children
+from ktrdr.compute.research.children import Children, ChildSpec
 from ktrdr.compute.research.stitch import stitch_folds
 from ktrdr.compute.research.waiting import parent_progress, pause
 from ktrdr.core.enums import OperationStatus, OperationType
@@ -49,7 +49,9 @@ def run_walkforward(
         while waiting and len(running) < params.max_parallel:
             fold = waiting.pop(0)
             key = f"fold-{fold.index}-train"
-            ids[key] = children.start(key, OperationType.TRAINING, _train_params(symbol, fold))
+            ids[key] = children.start(
+                ChildSpec(key, OperationType.TRAINING, _train_params(symbol, fold))
+            )
             running[fold.index] = ("train", ids[key])
         for index, (stage, child_id) in list(running.items()):
             state = children.state(child_id)
@@ -65,7 +67,7 @@ def run_walkforward(
                 key = f"fold-{index}-backtest"
                 model_id = str(state.result["model_id"])
                 ids[key] = children.start(
-                    key, OperationType.BACKTESTING, _test_params(symbol, fold, model_id)
+                    ChildSpec(key, OperationType.BACKTESTING, _test_params(symbol, fold, model_id))
                 )
                 running[index] = ("backtest", ids[key])
             else:
