@@ -15,43 +15,18 @@ revision: str = "0004"
 down_revision: str | None = "0003"
 
 
-def _columns() -> list[sa.Column]:
-    return [
-        sa.Column("id", sa.String(32), nullable=False),
-        sa.Column("type", sa.String(16), nullable=False),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("strategy_name", sa.String(64), nullable=False),
-        sa.Column("params", sa.JSON(), nullable=False),
-        sa.Column("progress", sa.JSON(), nullable=False),
-        sa.Column("worker_id", sa.String(128), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("attempt_token", sa.String(32), nullable=True),
-        sa.Column("parent_id", sa.String(32), nullable=True),
-        sa.Column("child_key", sa.String(64), nullable=True),
-        sa.Column("strategy_yaml", sa.Text(), nullable=False),
-        sa.Column("result", sa.JSON(), nullable=True),
-    ]
+_BULKY = ("strategy_yaml", "result")
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        columns = _columns()
-        names = ", ".join(column.name for column in columns)
-        op.create_table("operations_rebuilt", *columns, sa.PrimaryKeyConstraint("id"))
-        op.execute(f"INSERT INTO operations_rebuilt ({names}) SELECT {names} FROM operations")
-        op.drop_table("operations")  # its indexes go with it
-        op.rename_table("operations_rebuilt", "operations")
-        op.create_index("ix_operations_status", "operations", ["status"])
-        op.create_index("ix_operations_status_created_at", "operations", ["status", "created_at"])
-        op.create_index("ix_operations_parent_id", "operations", ["parent_id"])
-        op.create_index(
-            "uq_operations_parent_child_key", "operations", ["parent_id", "child_key"], unique=True
-        )
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        # Rebuilt from the table as it stands (batch mode reflects it, indexes included),
+        # with the same columns in a new order.
+        names = [column["name"] for column in sa.inspect(bind).get_columns("operations")]
+        order = tuple(name for name in names if name not in _BULKY) + _BULKY
+        with op.batch_alter_table("operations", recreate="always", partial_reordering=[order]):
+            pass
     op.create_index("ix_operations_created_at_id", "operations", ["created_at", "id"])
 
 
