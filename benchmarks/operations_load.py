@@ -6,8 +6,9 @@ and ``GET /operations/{id}`` (ids taken from the lists it reads) from several th
 then 200 backtests are queued; polling goes on until every backtest has ended and at
 least ``--min-seconds`` have passed (bounded: at most ``--max-seconds`` and
 ``--max-requests``).
-Prints requests/s, p50/p95/p99 latency per route, failed requests, and whether every
-operation completed exactly once (one completion each, no retry, one finish accepted).
+Prints requests/s, p50/p95/p99 latency per route, the backend's CPU time per request, failed
+requests, and whether every operation completed exactly once (one completion each, no
+retry, one finish accepted).
 The workers run with KTRDR_WORKER_NICENESS=10 unless it is set (the backend shares this
 host's two cores with them).
 
@@ -154,6 +155,7 @@ def main() -> int:
                 results,
             ),
         )
+        backend_cpu_before = _cpu_seconds(stack.processes["backend"].pid)
         poller.start()
         time.sleep(1)  # polling is under way before the first start
         op_ids = [
@@ -164,6 +166,7 @@ def main() -> int:
         ]
         queued.set()
         figures = results.get(timeout=args.max_seconds + 60)
+        backend_cpu = _cpu_seconds(stack.processes["backend"].pid) - backend_cpu_before
         poller.join(30)
         finals = [stack.operation(op_id) for op_id in op_ids]
         finishes = _accepted_backtest_finishes(stack.api_url)
@@ -179,6 +182,10 @@ def main() -> int:
             f"  {kind:<5} n={len(values):<6} p50={p50:.1f} ms p95={p95:.1f} ms "
             f"p99={p99:.1f} ms max={1000 * max(values, default=0):.1f} ms"
         )
+    print(
+        f"backend CPU: {backend_cpu:.1f} s, {1000 * backend_cpu / max(total, 1):.2f} ms a request "
+        "(dispatching and recording the backtests included)"
+    )
     print(f"failed requests: {len(figures['errors'])}")
     for error in figures["errors"][:5]:
         print(f"  {error}")
@@ -197,6 +204,12 @@ def main() -> int:
     }
     print(json.dumps(summary))
     return 0 if summary["exactly_once"] and not figures["errors"] else 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _accepted_backtest_finishes(api_url: str) -> int:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -310,7 +311,7 @@ class OperationsStore:
         self._rendered.put(key, row.version, text)
         return text
 
-    def _snapshot(self) -> Any:
+    def _snapshot(self) -> AbstractContextManager[Connection]:
         """One REPEATABLE READ transaction (SQLite's transactions already are), so that a
         page and its total come from the same snapshot, also on PostgreSQL."""
         engine = self._engine
