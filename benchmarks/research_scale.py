@@ -87,10 +87,17 @@ def sweep_body(trials: int, workers: int) -> dict[str, Any]:
     }
 
 
-def print_walkforward(done: dict[str, Any]) -> None:
-    print(f"  walk-forward: {done['status']} in {done['wall_s']:.1f} s")
+def _print_outcome(kind: str, done: dict[str, Any]) -> bool:
+    """The run's status and wall time (its error if it failed); True if it completed."""
+    print(f"  {kind}: {done['status']} in {done['wall_s']:.1f} s")
     if done["status"] != "completed":
         print(f"    error: {done['error']}")
+        return False
+    return True
+
+
+def print_walkforward(done: dict[str, Any]) -> None:
+    if not _print_outcome("walk-forward", done):
         return
     result = done["result"]
     for row in result["folds"]:
@@ -111,9 +118,7 @@ def print_walkforward(done: dict[str, Any]) -> None:
 
 
 def print_sweep(done: dict[str, Any]) -> None:
-    print(f"  sweep: {done['status']} in {done['wall_s']:.1f} s")
-    if done["status"] != "completed":
-        print(f"    error: {done['error']}")
+    if not _print_outcome("sweep", done):
         return
     result = done["result"]
     counts = result["counts"]

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 # A backtest's rendered record is tens of kilobytes: this keeps about a thousand of them.
+# Sizes are counted in characters: rendered JSON is nearly all ASCII, a byte each.
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 
