@@ -15,6 +15,15 @@ export UV_PYTHON ?= 3.11
 # A folder holding the CPU torch wheel for offline installs; defaults to pip's find-links.
 export TORCH_WHEELHOUSE ?= $(PIP_FIND_LINKS)
 RUN := $(UV) run --no-sync
+# pytest-xdist: one pytest worker per core; a test module (and the browser tests) stays on
+# one worker, so the stack it shares starts once (tests/conftest.py: its scheduler).
+PYTEST_WORKERS ?= auto
+PYTEST := $(RUN) pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+# The tests start a hundred python processes: let them cache ktrdr's bytecode (and pytest
+# its rewritten test modules) in the gitignored __pycache__ folders, even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE on the build machines); an empty value
+# is unset for Python.
+test test-unit test-browser: export PYTHONDONTWRITEBYTECODE =
 STRATEGY ?= rsi_macd_trend
 # Images that `make images` builds and `make images-check` verifies (worker-gpu on demand),
 # as $(IMAGE_REGISTRY)/ktrdr-<kind>:$(IMAGE_TAG) (the dev image: ktrdr-backend:dev).
@@ -42,13 +51,13 @@ browser:  ## Chromium for the browser tests (apt-get install chromium when none 
 	@sh scripts/install_chromium.sh
 
 test: setup browser  ## Run every test (browser tests included; screenshots in test-artifacts/)
-	$(RUN) pytest -q
+	$(PYTEST)
 
 test-browser: setup browser  ## Dashboard and reports in a real Chromium against a live stack
 	$(RUN) pytest -q tests/browser
 
 test-unit: setup  ## Run the unit tests
-	$(RUN) pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 lock-check: uv  ## uv.lock matches pyproject.toml
 	$(UV) lock --check

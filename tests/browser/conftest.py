@@ -32,7 +32,9 @@ def _completed(stack: Stack, op_id: str) -> dict[str, Any]:
     return final
 
 
-@pytest.fixture(scope="session")
+# Per package (this folder): stopped once the last browser test has run, rather than
+# staying up, heartbeating, for the rest of the session.
+@pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     stack = Stack(home=tmp_path_factory.mktemp("browser") / "home")
     stack.env_overrides["KTRDR_API_TOKEN"] = TOKEN

@@ -168,7 +168,11 @@ def test_logging_follows_its_level_and_format(capsys: pytest.CaptureFixture[str]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KTRDR_")}
+    """This environment without ktrdr's settings, nor the one-thread default the suite
+    gives torch (so that a thread count seen in a child comes from the setting)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("KTRDR_") and k != "OMP_NUM_THREADS"
+    }
     return {**env, **extra}
 
 

@@ -29,8 +29,16 @@ SPACE = {
 }
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
+WORKERS = {
+    "driver": "research",
+    "trainer-1": "training",
+    "trainer-2": "training",
+    "backtester": "backtesting",
+}
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # One re-queue per operation: the lost-worker drill relies on it. Two trainers share
     # this host's cores: one torch thread each, or they slow each other down many times.
     # Health checks every second (each may take that long on two busy cores): a killed
@@ -40,19 +48,45 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         "KTRDR_TORCH_THREADS": "1",
         "KTRDR_HEALTH_INTERVAL_S": "1",
     }
-    running = Stack(home=tmp_path / "home", env_overrides=env)
+    running = Stack(home=tmp_path_factory.mktemp("scale") / "home", env_overrides=env)
     running.start_backend()
     try:
-        running.start_worker("driver", "research")
-        running.start_worker("trainer-1", "training")
-        running.start_worker("trainer-2", "training")
-        running.start_worker("backtester", "backtesting")
-        running.wait_for_workers(backtesting=1, training=2)
-        wait_for(lambda: running.get("/health")["workers"]["research"] >= 1, timeout_s=60)
         running.put_strategy(STRATEGY, canary_strategy(STRATEGY, epochs=3))
         yield running
     finally:
         running.stop_all()
+
+
+@pytest.fixture
+def stack(running_stack: Stack) -> Stack:
+    """The module's stack as every test starts on it, whatever the test before it killed:
+    its backend and exactly its four workers, registered and idle."""
+    restore(running_stack)
+    return running_stack
+
+
+def restore(stack: Stack) -> None:
+    backend = stack.processes.get("backend")
+    if backend is None or backend.poll() is not None:
+        stack.processes.pop("backend", None)
+        stack.start_backend()
+    for name in [n for n in stack.processes if n != "backend" and n not in WORKERS]:
+        stack.stop(name)  # SIGTERM: it deregisters
+    for name, kind in WORKERS.items():
+        process = stack.processes.get(name)
+        if process is None or process.poll() is not None:
+            stack.processes.pop(name, None)
+            # A killed worker's id is free once its health checks have failed; until
+            # then the new process is refused and retries its registration.
+            stack.start_worker(name, kind)
+
+    def ready() -> bool:
+        workers = stack.get("/workers")
+        return sorted(w["worker_id"] for w in workers) == sorted(WORKERS) and all(
+            w["status"] == "idle" and w["current_operation_id"] is None for w in workers
+        )
+
+    wait_for(ready, timeout_s=60, interval_s=0.2)
 
 
 def children(stack: Stack, parent_id: str) -> dict[str, dict]:
@@ -62,8 +96,9 @@ def children(stack: Stack, parent_id: str) -> dict[str, dict]:
 
 def test_walkforward_runs_its_folds_on_every_worker_and_stitches_them(stack: Stack) -> None:
     started = time.monotonic()
+    stack.put_strategy("canary_walk", canary_strategy("canary_walk", epochs=3))
     parent_id = stack.post(
-        "/walkforward/start", {"strategy_name": STRATEGY, "folds": 3, "mode": "anchored"}
+        "/walkforward/start", {"strategy_name": "canary_walk", "folds": 3, "mode": "anchored"}
     )["operation_id"]
     done = stack.wait_status(parent_id, "completed", "failed", "cancelled", timeout_s=300)
     assert done["status"] == "completed", done["error"]
@@ -93,7 +128,7 @@ def test_walkforward_runs_its_folds_on_every_worker_and_stitches_them(stack: Sta
         growth *= 1 + row["metrics"]["total_return"]
     assert stitched["metrics"]["total_return"] == pytest.approx(growth - 1, rel=1e-6, abs=1e-9)
     # Child trainings never move `latest`: three versions stored, none published.
-    models = stack.home / "models" / STRATEGY
+    models = stack.home / "models" / "canary_walk"
     assert sorted(p.name for p in models.iterdir()) == ["1d_v1", "1d_v2", "1d_v3"]
     assert done["progress"]["percent"] == 100.0
     report = httpx.get(f"{stack.api_url}/api/v1/operations/{parent_id}/report", timeout=10)
