@@ -18,6 +18,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("KTRDR_TORCH_THREADS", "1")
 
 
+# optionalhook: where xdist is absent (the core-only checks inside the backend image).
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """``make test`` (``--dist loadfile``): a module's tests run on one pytest worker, so
     the stack its module-scoped fixture starts is started once; the browser folder counts
