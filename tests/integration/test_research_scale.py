@@ -223,8 +223,9 @@ def test_cancelling_a_parent_cancels_its_children_and_its_driver(stack: Stack) -
 def test_a_child_whose_worker_is_killed_is_requeued_and_the_parent_completes(
     stack: Stack,
 ) -> None:
-    # Long enough that the kill lands mid-training even when polling is slow (a busy host).
-    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=600))
+    # Long enough that the kill lands mid-training even when polling is slow (a busy host)
+    # and the trainers are warm from the tests before (600 epochs could end first).
+    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=2000))
     parent_id = stack.post("/walkforward/start", {"strategy_name": "canary_mid", "folds": 2})[
         "operation_id"
     ]
