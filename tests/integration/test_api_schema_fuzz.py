@@ -66,6 +66,14 @@ def test_the_schema_has_every_operation() -> None:
     assert len(operations) >= 25
 
 
+def test_each_operation_is_its_own_test_item(request: pytest.FixtureRequest) -> None:
+    """xdist schedules by node id: items sharing one would run one operation of them all
+    (see ``pytest_collection_modifyitems`` in tests/conftest.py)."""
+    fuzz = test_every_answer_is_declared_and_no_input_is_a_server_error.__name__
+    ids = [item.nodeid for item in request.session.items if item.name.startswith(fuzz)]
+    assert len(ids) == len(set(ids)), sorted(ids)
+
+
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_answer_is_declared_and_no_input_is_a_server_error(
