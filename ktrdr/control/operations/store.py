@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from sqlalchemy import (
     ColumnElement,
@@ -248,48 +248,34 @@ class OperationsStore:
             raise OperationNotFoundError(op_id)
         return text
 
-    def list(
-        self,
-        status: str | None = None,
-        op_type: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        parent_id: str | None = None,
-    ) -> tuple[list[OperationSummary], int]:
+    def list(self, **query: Unpack[PageQuery]) -> tuple[list[OperationSummary], int]:
         """One page of operations, newest first, and how many match in all."""
-        conditions = _page_conditions(status, op_type, limit, offset, parent_id)
+        page = _PageSql.of(query, _SUMMARY_COLUMNS)
         with self._snapshot() as conn:
-            total = conn.execute(_count(conditions)).scalar_one()
-            rows = conn.execute(_page(_SUMMARY_COLUMNS, conditions, limit, offset)).all()
+            total = conn.execute(page.count).scalar_one()
+            rows = conn.execute(page.rows).all()
         return [_summary(row) for row in rows], total
 
-    def page_json(
-        self,
-        status: str | None = None,
-        op_type: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        parent_id: str | None = None,
-    ) -> str:
+    def page_json(self, **query: Unpack[PageQuery]) -> str:
         """``list()`` as the JSON of an :class:`OperationPage`, for polling.
 
         The page reads only ids and versions; rows unchanged since they were last
         rendered are not read or rendered again (see :mod:`.rendered`).
         """
-        conditions = _page_conditions(status, op_type, limit, offset, parent_id)
+        page = _PageSql.of(query, [_table.c.id, _VERSION])
         with self._snapshot() as conn:
-            total = conn.execute(_count(conditions)).scalar_one()
-            versions = conn.execute(_page([_table.c.id, _VERSION], conditions, limit, offset))
+            total = conn.execute(page.count).scalar_one()
+            versions = conn.execute(page.rows)
             texts = {op_id: self._rendered.get(("summary", op_id), v) for op_id, v in versions}
             missing = [op_id for op_id, text in texts.items() if text is None]
             if missing:
-                query = select(*_SUMMARY_COLUMNS, _VERSION).where(_table.c.id.in_(missing))
-                for row in conn.execute(query):
+                query_missing = select(*_SUMMARY_COLUMNS, _VERSION).where(_table.c.id.in_(missing))
+                for row in conn.execute(query_missing):
                     texts[row.id] = self._render(("summary", row.id), row, _summary(row))
-        frame = OperationPage(operations=[], total=total, limit=limit, offset=offset)
+        frame = OperationPage(operations=[], total=total, limit=page.limit, offset=page.offset)
         rows = ",".join(texts[op_id] for op_id in texts)
-        page = f'"operations":[{rows}]'
-        return frame.model_dump_json(by_alias=True).replace(_NO_OPERATIONS, page, 1)
+        body = f'"operations":[{rows}]'
+        return frame.model_dump_json(by_alias=True).replace(_NO_OPERATIONS, body, 1)
 
     def operation_json(self, op_id: str) -> str:
         """``get()`` as JSON, for polling: rendered again only once the row has changed."""
@@ -590,36 +576,49 @@ def _transition(conn: Connection, where: tuple[Any, ...], now: datetime, **value
     return bool(outcome.rowcount == 1)
 
 
-def _page_conditions(
-    status: str | None, op_type: str | None, limit: int, offset: int, parent_id: str | None
-) -> list[ColumnElement[bool]]:
-    if limit < 1 or offset < 0:
-        raise InvalidInputError("limit must be at least 1 and offset at least 0", field="limit")
-    conditions = []
-    if status is not None:
-        conditions.append(_table.c.status == _member(OperationStatus, status, "status"))
-    if op_type is not None:
-        conditions.append(_table.c.type == _member(OperationType, op_type, "type"))
-    if parent_id is not None:
-        conditions.append(_table.c.parent_id == parent_id)
-    return conditions
+class PageQuery(TypedDict, total=False):
+    """Which operations one page lists: the filters, then ``limit`` (50) from ``offset`` (0)."""
+
+    status: str | None
+    op_type: str | None
+    parent_id: str | None
+    limit: int
+    offset: int
 
 
-def _page(
-    columns: list[Any], conditions: list[ColumnElement[bool]], limit: int, offset: int
-) -> Select[Any]:
-    """Newest first, ``limit`` from ``offset`` on."""
-    return (
-        select(*columns)
-        .where(*conditions)
-        .order_by(_table.c.created_at.desc(), _table.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+class _PageSql(NamedTuple):
+    count: Select[Any]
+    rows: Select[Any]
+    limit: int
+    offset: int
 
-
-def _count(conditions: list[ColumnElement[bool]]) -> Select[Any]:
-    return select(func.count()).select_from(_table).where(*conditions)
+    @classmethod
+    def of(cls, query: PageQuery, columns: list[Any]) -> _PageSql:
+        """The count and the page (newest first) of ``columns`` that ``query`` asks for."""
+        unknown = set(query) - PageQuery.__optional_keys__
+        if unknown:
+            raise TypeError(f"unknown page arguments: {sorted(unknown)}")
+        limit, offset = query.get("limit", 50), query.get("offset", 0)
+        if limit < 1 or offset < 0:
+            raise InvalidInputError("limit must be at least 1 and offset at least 0", field="limit")
+        conditions: list[ColumnElement[bool]] = []
+        if (status := query.get("status")) is not None:
+            conditions.append(_table.c.status == _member(OperationStatus, status, "status"))
+        if (op_type := query.get("op_type")) is not None:
+            conditions.append(_table.c.type == _member(OperationType, op_type, "type"))
+        if (parent_id := query.get("parent_id")) is not None:
+            conditions.append(_table.c.parent_id == parent_id)
+        newest_first = (_table.c.created_at.desc(), _table.c.id.desc())
+        return cls(
+            count=select(func.count()).select_from(_table).where(*conditions),
+            rows=select(*columns)
+            .where(*conditions)
+            .order_by(*newest_first)
+            .limit(limit)
+            .offset(offset),
+            limit=limit,
+            offset=offset,
+        )
 
 
 def _fetch_or_none(conn: Connection, op_id: str) -> Row[Any] | None:

@@ -114,7 +114,9 @@ def list_operations(
     parent_id: str | None = Query(default=None, max_length=64),
 ) -> Response:
     """Operations newest first, without their results (``GET /operations/{id}`` has it)."""
-    page = services.operations.page_json(status, type, limit, offset, parent_id)
+    page = services.operations.page_json(
+        status=status, op_type=type, limit=limit, offset=offset, parent_id=parent_id
+    )
     return json_text_response(page)
 
 
