@@ -268,6 +268,9 @@ class WorkerHealth(_Message):
     status: WorkerStatus
     instance_id: InstanceId
     current_operation_id: OperationId | None = None
+    # The last operation this worker accepted: the backend tells by it a report made before
+    # a dispatch now in flight (or just accepted) from one made after. None: not known.
+    last_accepted_id: OperationId | None = None
 
 
 class OperationDispatch(_Message):

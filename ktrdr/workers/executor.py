@@ -132,6 +132,7 @@ class JobExecutor:
     _data: DataStore = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _current: _Run | None = field(default=None, init=False)
+    _last_accepted_id: str | None = field(default=None, init=False)
     _stopping: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -144,7 +145,7 @@ class JobExecutor:
 
     def health(self) -> WorkerHealth:
         with self._lock:
-            run, stopping = self._current, self._stopping
+            run, stopping, last_accepted = self._current, self._stopping, self._last_accepted_id
         status = (
             WorkerStatus.STOPPING if stopping else (WorkerStatus.BUSY if run else WorkerStatus.IDLE)
         )
@@ -154,6 +155,7 @@ class JobExecutor:
             status=status,
             instance_id=self.instance_id,
             current_operation_id=run.operation_id if run else None,
+            last_accepted_id=last_accepted,
         )
 
     def submit(self, dispatch: OperationDispatch) -> None:
@@ -168,6 +170,7 @@ class JobExecutor:
                 target=self._execute, args=(run,), name=f"job-{dispatch.operation_id}", daemon=True
             )
             self._current = run
+            self._last_accepted_id = dispatch.operation_id
         run.thread.start()
 
     def cancel(self, operation_id: str) -> bool:

@@ -15,7 +15,7 @@ from ktrdr.core.api_models import Worker
 from ktrdr.core.auth import same_secret
 from ktrdr.core.enums import OperationType, WorkerStatus, WorkerType
 from ktrdr.core.errors import AuthError
-from ktrdr.core.protocol import WorkerCapabilities, WorkerRegistration
+from ktrdr.core.protocol import WorkerCapabilities, WorkerHealth, WorkerRegistration
 
 
 @dataclass(frozen=True)
@@ -95,16 +95,27 @@ class WorkerRegistry:
         with self._lock:
             return self._workers.pop(worker_id, None)
 
-    def seen(self, worker_id: str, status: WorkerStatus, operation_id: str | None) -> bool:
-        """Record a heartbeat or a successful health check; False when unknown."""
+    def seen(self, worker_id: str, health: WorkerHealth) -> bool:
+        """Record a heartbeat or a successful health check; False when unknown.
+
+        A report made before the worker accepted the operation it holds here (one just
+        claimed for it, its dispatch perhaps in flight) says nothing of that operation: it
+        counts as a sign of life but leaves the claim, or the worker would look idle and
+        be handed a second operation while it still runs the first.
+        """
         with self._lock:
             info = self._workers.get(worker_id)
             if info is None:
                 return False
+            held = info.current_operation_id
+            older = health.last_accepted_id is not None and held not in (
+                None,
+                health.last_accepted_id,
+            )
             self._workers[worker_id] = replace(
                 info,
-                status=status,
-                current_operation_id=operation_id,
+                status=info.status if older else health.status,
+                current_operation_id=held if older else health.current_operation_id,
                 last_seen=time.time(),
                 failures=0,
             )

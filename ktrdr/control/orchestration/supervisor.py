@@ -76,7 +76,7 @@ class Supervisor(BackgroundLoop):
                     if leader:
                         self._lose_operations_of(worker.worker_id, "stopped responding")
                 continue
-            self.registry.seen(worker.worker_id, health.status, health.current_operation_id)
+            self.registry.seen(worker.worker_id, health)
             if health.status == WorkerStatus.IDLE:
                 self.on_change()
         if leader:

@@ -84,6 +84,7 @@ def test_registers_then_heartbeats_with_its_state(
             "worker_type": "backtesting",
             "status": "idle",
             "current_operation_id": None,
+            "last_accepted_id": None,
         }
     registration = fake_backend.calls("register")[0].body
     assert registration == {
@@ -166,6 +167,7 @@ def test_a_busy_worker_refuses_a_second_operation(start_worker: StartWorker) -> 
         assert "op-1" in second.json()["detail"]
         health = client.get("/health").json()
         assert (health["status"], health["current_operation_id"]) == ("busy", "op-1")
+        assert health["last_accepted_id"] == "op-1"  # the refused one does not count
         assert client.post("/operations/op-2/cancel").status_code == 404
         job.release.set()
 

@@ -48,7 +48,7 @@ def heartbeat(
     if services.registry.get(worker_id) is None:
         raise _not_registered(worker_id)
     services.registry.authenticate(worker_id, token)
-    services.registry.seen(worker_id, health.status, health.current_operation_id)
+    services.registry.seen(worker_id, health)
     if health.status == WorkerStatus.IDLE:
         services.dispatcher.wake()
     return HeartbeatAnswer(ok=True)

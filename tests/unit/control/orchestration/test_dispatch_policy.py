@@ -11,7 +11,13 @@ from ktrdr.control.db.migrate import upgrade_to_head
 from ktrdr.control.operations.store import OperationsStore
 from ktrdr.control.orchestration.dispatcher import Dispatcher
 from ktrdr.control.orchestration.registry import WorkerRegistry
-from ktrdr.core.protocol import OperationDispatch, WorkerCapabilities, WorkerRegistration
+from ktrdr.core.enums import OperationStatus, WorkerStatus
+from ktrdr.core.protocol import (
+    OperationDispatch,
+    WorkerCapabilities,
+    WorkerHealth,
+    WorkerRegistration,
+)
 from tests.support import ops
 
 
@@ -140,3 +146,55 @@ def test_a_round_with_no_free_worker_does_not_read_the_queue(
     assert dispatcher.dispatch_pending() == 1
     assert reads == [1]
     assert [op for _, op in client.sent] == [first, second]
+
+
+def health(worker_id: str, current: str | None, last_accepted: str | None) -> WorkerHealth:
+    return WorkerHealth(
+        worker_id=worker_id,
+        worker_type="backtesting",  # type: ignore[arg-type]
+        status=WorkerStatus.BUSY if current else WorkerStatus.IDLE,
+        instance_id=ops.instance_id(worker_id),
+        current_operation_id=current,
+        last_accepted_id=last_accepted,
+    )
+
+
+def test_a_report_older_than_the_dispatch_does_not_free_the_worker(
+    store: OperationsStore,
+) -> None:
+    """A health answer or heartbeat made before the worker took B, applied after B was
+    handed out, must not make it look idle: B's successor would be marked running (its
+    started_at recorded) while B still runs."""
+    registry = WorkerRegistry()
+    register(registry, "bt", "backtesting")
+    client = RecordingClient()
+    dispatcher = Dispatcher(store, registry, client)  # type: ignore[arg-type]
+    first, second = queue(store, "backtesting", 2)
+    assert dispatcher.dispatch_pending() == 1
+    # Made when the worker was idle, before it accepted ``first``:
+    assert registry.seen("bt", health("bt", None, "op-0"))
+    assert registry.get("bt").current_operation_id == first  # type: ignore[union-attr]
+    assert registry.seen("bt", health("bt", "op-0", "op-0"))  # busy with an older one
+    assert registry.get("bt").current_operation_id == first  # type: ignore[union-attr]
+    assert dispatcher.dispatch_pending() == 0
+    assert store.get(second).status == OperationStatus.PENDING
+    # Once the worker's reports speak of ``first``, they count again.
+    assert registry.seen("bt", health("bt", first, first))
+    assert registry.get("bt").status == WorkerStatus.BUSY  # type: ignore[union-attr]
+    assert registry.seen("bt", health("bt", None, first))  # done with it
+    assert registry.get("bt").status == WorkerStatus.IDLE  # type: ignore[union-attr]
+    assert dispatcher.dispatch_pending() == 1
+    assert client.sent == [("bt", first), ("bt", second)]
+
+
+def test_a_report_that_does_not_say_what_it_accepted_is_taken_as_it_is(
+    store: OperationsStore,
+) -> None:
+    registry = WorkerRegistry()
+    register(registry, "bt", "backtesting")
+    (first,) = queue(store, "backtesting", 1)
+    assert Dispatcher(store, registry, RecordingClient()).dispatch_pending() == 1  # type: ignore[arg-type]
+    assert registry.get("bt").current_operation_id == first  # type: ignore[union-attr]
+    assert registry.seen("bt", health("bt", None, None))
+    assert registry.get("bt").status == WorkerStatus.IDLE  # type: ignore[union-attr]
+    assert registry.get("bt").current_operation_id is None  # type: ignore[union-attr]
