@@ -33,6 +33,9 @@ class WorkerInfo:
     last_seen: float = field(default_factory=time.time)
     last_assigned: float = 0.0
     failures: int = 0
+    # The operation whose finish report last freed this worker: a report still busy with
+    # it was made before that finish, and is only a sign of life.
+    finished_id: str | None = None
 
     def view(self) -> Worker:
         return Worker(
@@ -101,17 +104,24 @@ class WorkerRegistry:
         A report made before the worker accepted the operation it holds here (one just
         claimed for it, its dispatch perhaps in flight) says nothing of that operation: it
         counts as a sign of life but leaves the claim, or the worker would look idle and
-        be handed a second operation while it still runs the first.
+        be handed a second operation while it still runs the first. Likewise a report
+        still busy with the operation whose finish already freed the worker: applied, it
+        would hold the worker busy with a finished operation until the next report.
         """
         with self._lock:
             info = self._workers.get(worker_id)
             if info is None:
                 return False
             held = info.current_operation_id
-            older = health.last_accepted_id is not None and held not in (
+            before_claim = health.last_accepted_id is not None and held not in (
                 None,
                 health.last_accepted_id,
             )
+            before_finish = (
+                health.current_operation_id is not None
+                and health.current_operation_id == info.finished_id
+            )
+            older = before_claim or before_finish
             self._workers[worker_id] = replace(
                 info,
                 status=info.status if older else health.status,
@@ -141,6 +151,8 @@ class WorkerRegistry:
                 status=WorkerStatus.BUSY,
                 current_operation_id=operation_id,
                 last_assigned=time.time(),
+                # Handed out again (a retry): reports of it count once more.
+                finished_id=None if info.finished_id == operation_id else info.finished_id,
             )
             return True
 
@@ -153,6 +165,22 @@ class WorkerRegistry:
                 self._workers[worker_id] = replace(
                     info, status=WorkerStatus.IDLE, current_operation_id=None
                 )
+
+    def finished(self, worker_id: str, operation_id: str) -> None:
+        """The worker reported ``operation_id`` finished: free it, and from now on take
+        its reports still busy with that operation as older than the finish."""
+        with self._lock:
+            info = self._workers.get(worker_id)
+            if info is None:
+                return
+            held = info.current_operation_id
+            freed = held in (None, operation_id)
+            self._workers[worker_id] = replace(
+                info,
+                status=WorkerStatus.IDLE if freed else info.status,
+                current_operation_id=None if freed else held,
+                finished_id=operation_id,
+            )
 
     def idle_candidates(self, operation_type: OperationType) -> list[WorkerInfo]:
         """Idle workers for a job, best first.

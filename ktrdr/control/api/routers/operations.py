@@ -214,7 +214,7 @@ def report_finish(
     outcome = services.operations.finish(
         operation_id, report.worker_id, report.attempt, report.status, report.result, report.error
     )
-    services.registry.release(report.worker_id, operation_id)
+    services.registry.finished(report.worker_id, operation_id)
     services.dispatcher.wake()
     accepted = _in_force(outcome, operation_id)
     if accepted:

@@ -198,3 +198,56 @@ def test_a_report_that_does_not_say_what_it_accepted_is_taken_as_it_is(
     assert registry.seen("bt", health("bt", None, None))
     assert registry.get("bt").status == WorkerStatus.IDLE  # type: ignore[union-attr]
     assert registry.get("bt").current_operation_id is None  # type: ignore[union-attr]
+
+
+def test_a_busy_report_made_before_the_finish_does_not_hold_the_worker(
+    store: OperationsStore,
+) -> None:
+    """A heartbeat made while the worker still ran A, applied after A's finish freed it,
+    must not mark it busy with A again: B would wait, and `ktrdr workers` would show a
+    finished operation running."""
+    registry = WorkerRegistry()
+    register(registry, "bt", "backtesting")
+    client = RecordingClient()
+    dispatcher = Dispatcher(store, registry, client)  # type: ignore[arg-type]
+    first, second = queue(store, "backtesting", 2)
+    assert dispatcher.dispatch_pending() == 1
+    registry.finished("bt", first)
+    assert registry.seen("bt", health("bt", first, first))  # made before the finish
+    assert registry.get("bt").status == WorkerStatus.IDLE  # type: ignore[union-attr]
+    assert registry.get("bt").current_operation_id is None  # type: ignore[union-attr]
+    assert dispatcher.dispatch_pending() == 1
+    assert client.sent == [("bt", first), ("bt", second)]
+    # Reports of the operation it now runs count as ever.
+    assert registry.seen("bt", health("bt", second, second))
+    assert registry.get("bt").current_operation_id == second  # type: ignore[union-attr]
+
+
+def test_an_operation_handed_out_again_after_its_finish_is_reported_again(
+    store: OperationsStore,
+) -> None:
+    """A retry gives the same id to the same worker: its busy reports are current again."""
+    registry = WorkerRegistry()
+    register(registry, "bt", "backtesting")
+    (first,) = queue(store, "backtesting", 1)
+    assert registry.claim("bt", first)
+    registry.finished("bt", first)
+    assert registry.claim("bt", first)
+    assert registry.seen("bt", health("bt", first, first))
+    assert registry.get("bt").status == WorkerStatus.BUSY  # type: ignore[union-attr]
+    assert registry.get("bt").current_operation_id == first  # type: ignore[union-attr]
+    registry.finished("bt", first)
+    assert registry.seen("bt", health("bt", None, first))
+    assert registry.get("bt").status == WorkerStatus.IDLE  # type: ignore[union-attr]
+
+
+def test_a_finish_for_another_operation_leaves_the_current_claim(
+    store: OperationsStore,
+) -> None:
+    registry = WorkerRegistry()
+    register(registry, "bt", "backtesting")
+    first, second = queue(store, "backtesting", 2)
+    assert registry.claim("bt", second)
+    registry.finished("bt", first)  # a late finish of an earlier attempt
+    assert registry.get("bt").current_operation_id == second  # type: ignore[union-attr]
+    assert registry.get("bt").status == WorkerStatus.BUSY  # type: ignore[union-attr]
