@@ -24,7 +24,7 @@ def _row(page: Page, op_id: str):
 def test_a_training_appears_and_its_progress_advances(live: LiveStack, page: Page) -> None:
     page.goto(_dashboard(live, "operations"))
     expect(page.locator("#operations tbody tr").first).to_be_visible()
-    live.stack.put_strategy("canary_watch", canary_strategy("canary_watch", epochs=600))
+    live.stack.put_strategy("canary_watch", canary_strategy("canary_watch", epochs=400))
     op_id = live.stack.post("/trainings/start", {"strategy_name": "canary_watch"})["operation_id"]
 
     row = _row(page, op_id)

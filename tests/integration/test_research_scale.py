@@ -223,9 +223,11 @@ def test_cancelling_a_parent_cancels_its_children_and_its_driver(stack: Stack) -
 def test_a_child_whose_worker_is_killed_is_requeued_and_the_parent_completes(
     stack: Stack,
 ) -> None:
-    # Long enough that the kill lands mid-training even when polling is slow (a busy host)
-    # and the trainers are warm from the tests before (600 epochs could end first).
-    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=2000))
+    # Long enough that the kill lands mid-training: the victim below is under 50 % at a
+    # report made at most half a second before, with hundreds of epochs to go. (Earlier
+    # runs that got ``attempts == 0`` with 600 and with 2,000 epochs had killed a child at
+    # 0 %, its dispatch still in flight: the predicate below, not the length, fixed that.)
+    stack.put_strategy("canary_mid", canary_strategy("canary_mid", epochs=600))
     parent_id = stack.post("/walkforward/start", {"strategy_name": "canary_mid", "folds": 2})[
         "operation_id"
     ]
