@@ -23,10 +23,17 @@ os.environ.setdefault("KTRDR_TORCH_THREADS", "1")
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """``make test`` (``--dist loadfile``): a module's tests run on one pytest worker, so
     the stack its module-scoped fixture starts is started once; the browser folder counts
-    as one module (its tests share one live stack and one Chromium)."""
+    as one module (its tests share one live stack and one Chromium).
+
+    Modules go out in collection order, browser and integration first, instead of xdist's
+    most-tests-first: the few long process-starting modules then start early and the many
+    short unit modules fill the end, where otherwise one worker ran a long module alone.
+    """
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
 
     class ModuleScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:

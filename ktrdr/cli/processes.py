@@ -47,13 +47,25 @@ def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess
 
 
 def is_alive(pid: int) -> bool:
+    """Whether ``pid`` still runs. A zombie has exited: ``ktrdr up`` is gone, so only init
+    can reap its processes, and some inits (a container's, a sandbox's) do that seconds
+    later; counting it as alive made ``ktrdr down`` wait those seconds for every process."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no procfs (macOS), or it just went
+        return False
+    # "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ")".
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def stop(pids: list[int], grace_s: float) -> list[int]:

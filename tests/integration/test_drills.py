@@ -80,9 +80,13 @@ def test_a_frozen_worker_that_wakes_up_is_fenced_off(stack: Stack) -> None:
     frozen.send_signal(signal.SIGSTOP)
     try:
         # Its health checks fail: it is dropped and its training re-queued for another.
-        wait_for(lambda: stack.operation(op_id)["status"] == "pending", timeout_s=30)
+        wait_for(
+            lambda: stack.operation(op_id)["status"] == "pending", timeout_s=30, interval_s=0.2
+        )
         stack.start_worker("fresh", "training")
-        wait_for(lambda: stack.operation(op_id)["worker_id"] == "fresh", timeout_s=60)
+        wait_for(
+            lambda: stack.operation(op_id)["worker_id"] == "fresh", timeout_s=60, interval_s=0.2
+        )
     finally:
         frozen.send_signal(signal.SIGCONT)
     # Awake, it keeps computing its old attempt until its next report is refused.

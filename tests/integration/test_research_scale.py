@@ -277,7 +277,9 @@ def test_a_lost_driver_is_requeued_and_reattaches_to_its_children(stack: Stack, 
     )
     before = children(stack, parent_id)
     stack.stop("driver", signal.SIGKILL)  # the driver dies; its children go on
-    wait_for(lambda: stack.operation(parent_id)["status"] == "pending", timeout_s=30)
+    wait_for(
+        lambda: stack.operation(parent_id)["status"] == "pending", timeout_s=30, interval_s=0.2
+    )
     stack.start_worker("driver-2", "research")
     done = stack.wait_status(parent_id, "completed", "failed", timeout_s=300)
     assert done["status"] == "completed", done["error"]

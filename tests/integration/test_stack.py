@@ -6,23 +6,54 @@ import itertools
 import signal
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ktrdr.client import ApiClient
 from ktrdr.infra import canary
+from tests.support.fake_backend import wait_for
 from tests.support.stack import Stack, canary_strategy
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(home=tmp_path / "home")
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(home=tmp_path_factory.mktemp("stack") / "home")
     running.start_backend()
     yield running
     running.stop_all()
+
+
+@pytest.fixture
+def stack(running_stack: Stack) -> Iterator[Stack]:
+    """The module's backend as every test starts on it, whatever the test before it did:
+    running, no worker registered, no operation pending or running. The test starts the
+    workers it needs; they are stopped after it."""
+    restore(running_stack)
+    yield running_stack
+    running_stack.stop_workers()
+
+
+def restore(stack: Stack) -> None:
+    backend = stack.processes.get("backend")
+    if backend is None or backend.poll() is not None:
+        stack.processes.pop("backend", None)
+        stack.start_backend()
+    for status in ("pending", "running"):
+        for op in stack.get(f"/operations?status={status}&limit=100")["operations"]:
+            stack.delete(f"/operations/{op['id']}")
+
+    def idle() -> bool:
+        unfinished = [
+            op
+            for status in ("pending", "running")
+            for op in stack.get(f"/operations?status={status}&limit=100")["operations"]
+        ]
+        # A killed worker stays listed until its health checks have failed.
+        return not unfinished and stack.get("/workers") == []
+
+    wait_for(idle, timeout_s=60, interval_s=0.2)
 
 
 def train(stack: Stack, name: str = "canary_smoke", epochs: int = 5) -> str:

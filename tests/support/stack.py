@@ -152,6 +152,16 @@ class Stack:
         process.send_signal(sig)
         return process.wait(timeout=timeout_s)
 
+    def stop_workers(self, timeout_s: float = 30) -> None:
+        """SIGTERM every worker at once (each deregisters), then wait for them all."""
+        workers = {n: p for n, p in self.processes.items() if n != "backend"}
+        for name, process in workers.items():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            del self.processes[name]
+        for process in workers.values():
+            process.wait(timeout=timeout_s)
+
     def stop_all(self) -> None:
         for name in list(self.processes):
             process = self.processes[name]
