@@ -61,32 +61,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def stack(running_stack: Stack) -> Stack:
     """The module's stack as every test starts on it, whatever the test before it killed:
     its backend and exactly its four workers, registered and idle."""
-    restore(running_stack)
+    running_stack.restore(WORKERS)
     return running_stack
-
-
-def restore(stack: Stack) -> None:
-    backend = stack.processes.get("backend")
-    if backend is None or backend.poll() is not None:
-        stack.processes.pop("backend", None)
-        stack.start_backend()
-    for name in [n for n in stack.processes if n != "backend" and n not in WORKERS]:
-        stack.stop(name)  # SIGTERM: it deregisters
-    for name, kind in WORKERS.items():
-        process = stack.processes.get(name)
-        if process is None or process.poll() is not None:
-            stack.processes.pop(name, None)
-            # A killed worker's id is free once its health checks have failed; until
-            # then the new process is refused and retries its registration.
-            stack.start_worker(name, kind)
-
-    def ready() -> bool:
-        workers = stack.get("/workers")
-        return sorted(w["worker_id"] for w in workers) == sorted(WORKERS) and all(
-            w["status"] == "idle" and w["current_operation_id"] is None for w in workers
-        )
-
-    wait_for(ready, timeout_s=60, interval_s=0.2)
 
 
 def children(stack: Stack, parent_id: str) -> dict[str, dict]:

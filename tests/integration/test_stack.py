@@ -11,7 +11,6 @@ import pytest
 
 from ktrdr.client import ApiClient
 from ktrdr.infra import canary
-from tests.support.fake_backend import wait_for
 from tests.support.stack import Stack, canary_strategy
 
 pytestmark = pytest.mark.integration
@@ -25,35 +24,16 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running.stop_all()
 
 
+WORKERS = {"trainer": "training", "backtester": "backtesting"}
+
+
 @pytest.fixture
-def stack(running_stack: Stack) -> Iterator[Stack]:
-    """The module's backend as every test starts on it, whatever the test before it did:
-    running, no worker registered, no operation pending or running. The test starts the
-    workers it needs; they are stopped after it."""
-    restore(running_stack)
-    yield running_stack
-    running_stack.stop_workers()
-
-
-def restore(stack: Stack) -> None:
-    backend = stack.processes.get("backend")
-    if backend is None or backend.poll() is not None:
-        stack.processes.pop("backend", None)
-        stack.start_backend()
-    for status in ("pending", "running"):
-        for op in stack.get(f"/operations?status={status}&limit=100")["operations"]:
-            stack.delete(f"/operations/{op['id']}")
-
-    def idle() -> bool:
-        unfinished = [
-            op
-            for status in ("pending", "running")
-            for op in stack.get(f"/operations?status={status}&limit=100")["operations"]
-        ]
-        # A killed worker stays listed until its health checks have failed.
-        return not unfinished and stack.get("/workers") == []
-
-    wait_for(idle, timeout_s=60, interval_s=0.2)
+def stack(running_stack: Stack) -> Stack:
+    """The module's stack as every test starts on it, whatever the test before it stopped
+    or killed: its backend and exactly its two workers, registered and idle, and no
+    operation pending or running."""
+    running_stack.restore(WORKERS)
+    return running_stack
 
 
 def train(stack: Stack, name: str = "canary_smoke", epochs: int = 5) -> str:
@@ -62,9 +42,6 @@ def train(stack: Stack, name: str = "canary_smoke", epochs: int = 5) -> str:
 
 
 def test_twenty_backtests_queue_on_one_worker_and_all_complete(stack: Stack) -> None:
-    stack.start_worker("trainer", "training")
-    stack.start_worker("backtester", "backtesting")
-    stack.wait_for_workers(backtesting=1, training=1)
     trained = stack.wait_status(train(stack), "completed", "failed")
     assert trained["status"] == "completed", trained["error"]
     model_id = trained["result"]["model_id"]
@@ -87,8 +64,6 @@ def test_twenty_backtests_queue_on_one_worker_and_all_complete(stack: Stack) -> 
 
 
 def test_cancel_pending_and_running_operations(stack: Stack) -> None:
-    stack.start_worker("trainer", "training")
-    stack.wait_for_workers(training=1)
     running_id = train(stack, "canary_long", epochs=5000)
     pending_id = train(stack, "canary_smoke")
     stack.wait_running(running_id)
@@ -107,8 +82,6 @@ def test_cancel_pending_and_running_operations(stack: Stack) -> None:
 
 
 def test_killed_worker_fails_its_operation_within_the_bound(stack: Stack) -> None:
-    stack.start_worker("trainer", "training")
-    stack.wait_for_workers(training=1)
     op_id = train(stack, "canary_long", epochs=5000)
     stack.wait_running(op_id)
     killed_at = time.monotonic()
@@ -123,8 +96,6 @@ def test_killed_worker_fails_its_operation_within_the_bound(stack: Stack) -> Non
 
 
 def test_backend_restart_mid_operation_loses_nothing(stack: Stack) -> None:
-    stack.start_worker("trainer", "training")
-    stack.wait_for_workers(training=1)
     op_id = train(stack, "canary_mid", epochs=400)
     stack.wait_running(op_id)
     assert stack.stop("backend") == 0  # a graceful stop is a clean exit
@@ -137,8 +108,6 @@ def test_backend_restart_mid_operation_loses_nothing(stack: Stack) -> None:
 
 
 def test_sigterm_on_a_busy_worker_reports_the_operation(stack: Stack) -> None:
-    stack.start_worker("trainer", "training")
-    stack.wait_for_workers(training=1)
     op_id = train(stack, "canary_long", epochs=5000)
     stack.wait_running(op_id)
     assert stack.stop("trainer", signal.SIGTERM) == 0
@@ -147,9 +116,6 @@ def test_sigterm_on_a_busy_worker_reports_the_operation(stack: Stack) -> None:
 
 
 def test_the_canary_check_passes_against_the_stack(stack: Stack) -> None:
-    stack.start_worker("trainer", "training")
-    stack.start_worker("backtester", "backtesting")
-    stack.wait_for_workers(backtesting=1, training=1)
     with ApiClient(stack.api_url) as client:
         passed = canary.run(client)
     assert passed == [

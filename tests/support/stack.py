@@ -152,15 +152,46 @@ class Stack:
         process.send_signal(sig)
         return process.wait(timeout=timeout_s)
 
-    def stop_workers(self, timeout_s: float = 30) -> None:
-        """SIGTERM every worker at once (each deregisters), then wait for them all."""
-        workers = {n: p for n, p in self.processes.items() if n != "backend"}
-        for name, process in workers.items():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-            del self.processes[name]
-        for process in workers.values():
-            process.wait(timeout=timeout_s)
+    def restore(self, workers: dict[str, str]) -> None:
+        """Bring a shared stack back to where each test starts, whatever the test before
+        it stopped or killed: the backend running, exactly ``workers`` (name: type)
+        registered and idle, and no operation pending or running."""
+        backend = self.processes.get("backend")
+        if backend is None or backend.poll() is not None:
+            self.processes.pop("backend", None)
+            self.start_backend()
+        for name in [n for n in self.processes if n != "backend" and n not in workers]:
+            self.stop(name)  # SIGTERM: it deregisters
+        for name, kind in workers.items():
+            process = self.processes.get(name)
+            if process is None or process.poll() is not None:
+                self.processes.pop(name, None)
+                # A killed worker's id is free once its health checks have failed; until
+                # then the new process is refused and retries its registration.
+                self.start_worker(name, kind)
+        for op in self._unfinished():
+            # A 409: it ended between the listing and the cancel.
+            answer = httpx.delete(
+                f"{self.api_url}/api/v1/operations/{op['id']}", headers=self.auth, timeout=10
+            )
+            assert answer.status_code in (200, 409), answer.text
+
+        def ready() -> bool:
+            listed = self.get("/workers")
+            return (
+                sorted(w["worker_id"] for w in listed) == sorted(workers)
+                and all(w["status"] == "idle" and w["current_operation_id"] is None for w in listed)
+                and not self._unfinished()
+            )
+
+        wait_for(ready, timeout_s=60, interval_s=0.2)
+
+    def _unfinished(self) -> list[dict[str, Any]]:
+        return [
+            op
+            for status in ("pending", "running")
+            for op in self.get(f"/operations?status={status}&limit=100")["operations"]
+        ]
 
     def stop_all(self) -> None:
         for name in list(self.processes):
