@@ -60,7 +60,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture
 def stack(running_stack: Stack) -> Stack:
     """The module's stack as every test starts on it, whatever the test before it killed:
-    its backend and exactly its four workers, registered and idle."""
+    its backend and exactly its four workers, registered and idle, and no operation
+    pending or running."""
     running_stack.restore(WORKERS)
     return running_stack
 

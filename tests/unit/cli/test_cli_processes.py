@@ -10,6 +10,11 @@ import pytest
 
 from ktrdr.cli.processes import is_alive, stop
 
+# Both read a zombie's state from /proc: elsewhere is_alive cannot tell one from a process.
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="zombies are read from /proc"
+)
+
 
 def _exited_unreaped() -> subprocess.Popen[bytes]:
     """A child that has exited but is not waited for yet: a zombie, as a process of
@@ -24,7 +29,6 @@ def _exited_unreaped() -> subprocess.Popen[bytes]:
     raise AssertionError("the child never exited")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="zombies are read from /proc")
 def test_an_exited_process_not_yet_reaped_is_not_alive() -> None:
     child = _exited_unreaped()
     try:
