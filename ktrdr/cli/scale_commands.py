@@ -37,7 +37,6 @@ from ktrdr.research.strategies.bounded_yaml import load_bounded
 from ktrdr.research.strategies.repository import save_strategy
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
-ProgressShow = Callable[[JobProgress], None]
 FOLD_COLUMNS = ("total_return", "sharpe_ratio", "max_drawdown", "num_trades")
 
 
@@ -81,12 +80,11 @@ def _start_on_backend(
 
 
 @contextmanager
-def _local_run(
-    title: str, task_name: str, strategy_text: str
-) -> Iterator[tuple[Any, CancelToken, ProgressShow]]:
-    """The children of a --local run (trainings, backtests) in this process: their runner,
-    the cancel token and the progress callback that moves the bar shown meanwhile."""
+def _local_run(title: str, task_name: str, strategy_text: str) -> Iterator[Any]:
+    """The driver context of a --local run: its children (trainings, backtests) run in
+    this process, never waiting between polls, and its progress moves the bar shown."""
     local_children = load_compute("ktrdr.compute.research.local_children")
+    waiting = load_compute("ktrdr.compute.research.waiting")
     _limit_threads()
     cancel = CancelToken()
     with _progress_bar(title) as bar:
@@ -98,7 +96,7 @@ def _local_run(
         runner = local_children.LocalChildren(
             strategy_text, data_store(), settings().models_path, cancel
         )
-        yield runner, cancel, show
+        yield waiting.DriverContext(runner, cancel, show, poll_s=0.0)
 
 
 def _print_walkforward(result: dict[str, Any], as_json: bool) -> None:
@@ -217,8 +215,8 @@ def walkforward(
         return
     text = resolve_strategy_path(strategy, settings().strategies_dir).read_text(encoding="utf-8")
     driver = load_compute("ktrdr.compute.research.walkforward")
-    with _local_run(f"walk-forward {config.name}", "walkforward", text) as (runner, cancel, show):
-        result = driver.run_walkforward(config, params, data_store(), runner, cancel, show, 0.0)
+    with _local_run(f"walk-forward {config.name}", "walkforward", text) as ctx:
+        result = driver.run_walkforward(config, params, data_store(), ctx)
     _print_walkforward(result, as_json)
     if report is not None:
         write_local_report(report, OperationType.WALKFORWARD, result)
@@ -291,10 +289,8 @@ def sweep(
     upgrade_to_head(database)  # the study's tables go beside ktrdr's, in its own database
     sweep_module = load_compute("ktrdr.compute.research.sweep")
     operation_id = uuid.uuid4().hex
-    with _local_run(f"sweep {config.name}", "sweep", text) as (runner, cancel, show):
-        driver = sweep_module.SweepDriver(
-            operation_id, config, text, params, runner, database, cancel, show, 0.0
-        )
+    with _local_run(f"sweep {config.name}", "sweep", text) as ctx:
+        driver = sweep_module.SweepDriver(operation_id, config, text, params, database, ctx)
         result = driver.run()
     best = result.get("best")
     if best:

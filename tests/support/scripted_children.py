@@ -11,6 +11,7 @@ from typing import Any
 
 from ktrdr.compute.research.children import ChildSpec, ChildState, Watch
 from ktrdr.compute.research.sweep import SweepDriver
+from ktrdr.compute.research.waiting import DriverContext
 from ktrdr.core.enums import OperationStatus
 from ktrdr.core.progress import CancelToken, Progress
 from ktrdr.core.protocol import SweepParams
@@ -78,8 +79,6 @@ def driver(database: str, children: ScriptedChildren, op_id: str, **params: Any)
         parse_strategy(text),
         text,
         SweepParams(**{**options, **params}),
-        children,
         database,
-        CancelToken(),
-        poll_s=0.0,
+        DriverContext(children, CancelToken(), poll_s=0.0),
     )

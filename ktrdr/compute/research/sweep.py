@@ -16,10 +16,10 @@ from typing import Any
 import optuna
 import yaml
 
-from ktrdr.compute.research.children import Children, ChildSpec
-from ktrdr.compute.research.waiting import parent_progress, pause
+from ktrdr.compute.research.children import ChildSpec
+from ktrdr.compute.research.waiting import DriverContext
 from ktrdr.core.enums import OperationStatus, OperationType
-from ktrdr.core.progress import CancelToken, Progress, ProgressCallback
+from ktrdr.core.progress import Progress
 from ktrdr.core.protocol import SWEEP_OBJECTIVES, SweepParams
 from ktrdr.research.scale.space import Dimension, apply_values, check_space
 from ktrdr.research.strategies.loader import validate_strategy_data
@@ -135,20 +135,15 @@ class SweepDriver:
         config: StrategyConfig,
         strategy_yaml: str,
         params: SweepParams,
-        children: Children,
         storage_url: str,
-        cancel: CancelToken,
-        progress: ProgressCallback | None = None,
-        poll_s: float = 0.5,
+        ctx: DriverContext,
     ) -> None:
         self.operation_id = operation_id
         self.config = config
         self.raw = yaml.safe_load(strategy_yaml)
         self.params = params
-        self.children = children
-        self.cancel = cancel
-        self.progress = progress
-        self.poll_s = poll_s
+        self.ctx = ctx
+        self.children = ctx.children
         self.dimensions = check_space(params.space, self.raw)
         self.name = study_name(params.resume or operation_id)
         self.study = open_study(storage_url, self.name, params)
@@ -165,7 +160,7 @@ class SweepDriver:
             if frozen.state.is_finished():
                 self.records[frozen.number] = self._record_of(frozen)
         while True:
-            self.cancel.raise_if_cancelled()
+            self.ctx.cancel.raise_if_cancelled()
             while len(in_flight) < self.params.parallel and started < self.params.trials:
                 started += 1
                 fresh = self._ask()
@@ -175,15 +170,14 @@ class SweepDriver:
                 if self._advance(current):
                     in_flight.remove(current)
             finished = len(self.records)
-            parent_progress(
-                self.progress,
+            self.ctx.report(
                 finished,
                 self.params.trials + 1,
                 f"{finished}/{self.params.trials} trials",
             )
             if not in_flight and started >= self.params.trials:
                 break
-            pause(self.cancel, self.poll_s)
+            self.ctx.pause()
         return self._result()
 
     # -- trials -------------------------------------------------------------------------
@@ -326,7 +320,7 @@ class SweepDriver:
         complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if complete:
             result["best"] = self._final(self.study.best_trial)
-        parent_progress(self.progress, len(trials) + 1, self.params.trials + 1, "done")
+        self.ctx.report(len(trials) + 1, self.params.trials + 1, "done")
         return result
 
     def _final(self, best: optuna.trial.FrozenTrial) -> dict[str, Any]:
@@ -342,7 +336,7 @@ class SweepDriver:
             ChildSpec("final-backtest", OperationType.BACKTESTING, params, text)
         )
         while not (state := self.children.state(child_id)).status.is_terminal:
-            pause(self.cancel, self.poll_s)
+            self.ctx.pause()
         name = best_strategy_name(self.config.name, self.operation_id)
         renamed = yaml.safe_dump({**data, "name": name}, sort_keys=False)
         test: dict[str, Any] | None = None

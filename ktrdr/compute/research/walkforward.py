@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktrdr.compute.research.children import Children, ChildSpec
+from ktrdr.compute.research.children import ChildSpec
 from ktrdr.compute.research.stitch import stitch_folds
-from ktrdr.compute.research.waiting import parent_progress, pause
+from ktrdr.compute.research.waiting import DriverContext
 from ktrdr.core.enums import OperationStatus, OperationType
 from ktrdr.core.errors import ConflictError
-from ktrdr.core.progress import CancelToken, ProgressCallback
 from ktrdr.core.protocol import WalkForwardParams
 from ktrdr.research.data.store import DataStore
 from ktrdr.research.scale.folds import DatedFold, walkforward_plan
@@ -31,10 +30,7 @@ def run_walkforward(
     config: StrategyConfig,
     params: WalkForwardParams,
     store: DataStore,
-    children: Children,
-    cancel: CancelToken,
-    progress: ProgressCallback | None = None,
-    poll_s: float = 0.5,
+    ctx: DriverContext,
 ) -> dict[str, Any]:
     """Run (or re-attach to) every fold's children and return the stitched result."""
     symbol, folds = walkforward_plan(config, params, store)
@@ -44,8 +40,9 @@ def run_walkforward(
     running: dict[int, tuple[str, str]] = {}  # fold -> (stage, child id)
     ids: dict[str, str] = {}
     waiting = list(folds)
+    children = ctx.children
     while len(tested) < len(folds):
-        cancel.raise_if_cancelled()
+        ctx.cancel.raise_if_cancelled()
         while waiting and len(running) < params.max_parallel:
             fold = waiting.pop(0)
             key = f"fold-{fold.index}-train"
@@ -74,9 +71,9 @@ def run_walkforward(
                 tested[index] = state.result
                 del running[index]
         done = len(trained) + len(tested)
-        parent_progress(progress, done, total, f"{len(tested)}/{len(folds)} folds tested")
+        ctx.report(done, total, f"{len(tested)}/{len(folds)} folds tested")
         if len(tested) < len(folds):
-            pause(cancel, poll_s)
+            ctx.pause()
     return _result(config, params, symbol, folds, trained, tested, ids, store)
 
 

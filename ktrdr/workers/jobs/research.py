@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ktrdr.compute.research.sweep import SweepDriver
+from ktrdr.compute.research.waiting import DriverContext
 from ktrdr.compute.research.walkforward import run_walkforward
 from ktrdr.control.db.engine import create_database_engine
 from ktrdr.control.db.migrate import current_revision
@@ -25,9 +26,10 @@ def run_research_job(ctx: JobContext, dispatch: OperationDispatch) -> dict[str, 
         ctx.backend, ctx.worker_id, dispatch.attempt, dispatch.operation_id, ctx.cancel
     )
     params = dispatch.params
+    driving = DriverContext(children, ctx.cancel, ctx.progress)
     if dispatch.operation_type == OperationType.WALKFORWARD:
         assert isinstance(params, WalkForwardParams)
-        return run_walkforward(strategy, params, ctx.data, children, ctx.cancel, ctx.progress)
+        return run_walkforward(strategy, params, ctx.data, driving)
     assert isinstance(params, SweepParams)
     check_ktrdr_database(ctx.settings.database)
     driver = SweepDriver(
@@ -35,10 +37,8 @@ def run_research_job(ctx: JobContext, dispatch: OperationDispatch) -> dict[str, 
         strategy,
         dispatch.strategy_yaml,
         params,
-        children,
         ctx.settings.database,
-        ctx.cancel,
-        ctx.progress,
+        driving,
     )
     return driver.run()
 
