@@ -143,7 +143,6 @@ class SweepDriver:
         self.raw = yaml.safe_load(strategy_yaml)
         self.params = params
         self.ctx = ctx
-        self.children = ctx.children
         self.dimensions = check_space(params.space, self.raw)
         self.name = study_name(params.resume or operation_id)
         self.study = open_study(storage_url, self.name, params)
@@ -221,15 +220,15 @@ class SweepDriver:
     def _start_training(self, current: _Trial) -> None:
         key = f"trial-{current.number}-train"
         spec = ChildSpec(key, OperationType.TRAINING, {}, current.strategy_yaml)
-        current.child_id = self.children.start(spec, watch=current.watch)
+        current.child_id = self.ctx.children.start(spec, watch=current.watch)
 
     def _advance(self, current: _Trial) -> bool:
         """One look at the trial's child; True once the trial is over."""
-        state = self.children.state(current.child_id)
+        state = self.ctx.children.state(current.child_id)
         trial = current.trial
         if not state.status.is_terminal:
             if current.stage == "train" and current.watch(state.progress):
-                self.children.stop(f"trial-{current.number}-train", "pruned by the sweep")
+                self.ctx.children.stop(f"trial-{current.number}-train", "pruned by the sweep")
             return False
         if state.status == OperationStatus.CANCELLED and current.pruned:
             return self._end(current, TrialState.PRUNED)
@@ -254,7 +253,7 @@ class SweepDriver:
             }
             key = f"trial-{current.number}-backtest"
             spec = ChildSpec(key, OperationType.BACKTESTING, params, current.strategy_yaml)
-            current.child_id = self.children.start(spec)
+            current.child_id = self.ctx.children.start(spec)
             return False
         trial.set_user_attr("backtest_id", current.child_id)
         value = _objective(state.result, self.params.objective)
@@ -332,10 +331,10 @@ class SweepDriver:
         # The symbol the trials were scored on; the dates: the model's test split.
         symbol = self.config.training_data.symbols[0]
         params = {"model": model_id, "symbol": symbol}
-        child_id = self.children.start(
+        child_id = self.ctx.children.start(
             ChildSpec("final-backtest", OperationType.BACKTESTING, params, text)
         )
-        while not (state := self.children.state(child_id)).status.is_terminal:
+        while not (state := self.ctx.children.state(child_id)).status.is_terminal:
             self.ctx.pause()
         name = best_strategy_name(self.config.name, self.operation_id)
         renamed = yaml.safe_dump({**data, "name": name}, sort_keys=False)
