@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from ktrdr.cli.app import app
 from ktrdr.core.settings import get_settings
 from tests.support.fake_backend import free_port, wait_for
+from tests.support.http import HTTP
 from tests.support.stack import Stack, canary_strategy, full_stack
 
 pytestmark = pytest.mark.integration
@@ -133,7 +134,7 @@ def process_env(home: Path, **extra: str) -> dict[str, str]:
 
 def healthy(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
+        return HTTP.get(f"{url}/api/v1/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -148,7 +149,7 @@ def test_up_starts_the_stack_and_down_stops_it(tmp_path: Path) -> None:
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert "ktrdr stack is up" in up.stdout
-        workers = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/health").json()["workers"]
+        workers = HTTP.get(f"http://127.0.0.1:{api_port}/api/v1/health").json()["workers"]
         assert workers == {"backtesting": 1, "training": 1, "research": 1}
         again = subprocess.run([KTRDR, "up"], env=env, capture_output=True, text=True, timeout=60)
         assert "already up" in again.stdout

@@ -38,6 +38,7 @@ from ktrdr.core.settings import DEFAULT_WORKER_NETWORKS, Settings, get_settings
 from ktrdr.workers.runtime import worker_identity
 from tests.support import ops
 from tests.support.fake_backend import FakeBackend, free_port, wait_for
+from tests.support.http import HTTP
 from tests.support.paths import REPO_ROOT, STRATEGIES_DIR
 from tests.support.stack import Stack, canary_strategy
 
@@ -178,7 +179,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def healthy(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
+        return HTTP.get(f"{url}/api/v1/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -201,7 +202,7 @@ def test_the_backend_listens_and_stores_where_told(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: healthy(url), timeout_s=30, interval_s=0.2)
-        started = httpx.post(
+        started = HTTP.post(
             f"{url}/api/v1/trainings/start", json={"strategy_name": "rsi_macd_trend"}
         )
         assert started.status_code == 200, started.text
@@ -240,7 +241,7 @@ def test_the_mcp_server_listens_where_told_and_its_probe_follows(tmp_path: Path)
 
         def up() -> bool:
             try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
+                return HTTP.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
             except httpx.HTTPError:
                 return process.poll() is not None
 
@@ -289,8 +290,8 @@ def test_workers_register_only_with_the_secret(guarded_stack: Stack) -> None:
         "instance_id": ops.instance_id("intruder"),
     }
     url = f"{guarded_stack.api_url}/api/v1/workers/register"
-    assert httpx.post(url, json=claim).status_code == 401
-    assert httpx.post(url, json=claim, headers={WORKER_SECRET_HEADER: "no"}).status_code == 403
+    assert HTTP.post(url, json=claim).status_code == 401
+    assert HTTP.post(url, json=claim, headers={WORKER_SECRET_HEADER: "no"}).status_code == 403
 
 
 @covers("KTRDR_MAX_REQUEST_BYTES")
@@ -404,7 +405,7 @@ def test_a_worker_registers_as_configured(tmp_path: Path) -> None:
         try:
             registration = wait_for(lambda: backend.calls("register"), timeout_s=60)[0].body
             # It listens on WORKER_HOST:WORKER_PORT, and registers what it was told to.
-            assert httpx.get(f"http://127.0.0.1:{port}/health").json()["worker_id"] == (
+            assert HTTP.get(f"http://127.0.0.1:{port}/health").json()["worker_id"] == (
                 "named-worker"
             )
             # It yields the CPU to a backend on the same host by the niceness it was given.

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.fake_backend import free_port, wait_for
+from tests.support.http import HTTP
 from tests.support.stack import REPO_ROOT, canary_strategy
 
 pytestmark = pytest.mark.integration
@@ -95,7 +96,7 @@ def core_backend(core_venv: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
     def up() -> bool:
         try:
-            return httpx.get(f"{url}{API}/health", timeout=1).status_code == 200
+            return HTTP.get(f"{url}{API}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
             return process.poll() is not None  # exited: fail below, not by timeout
 

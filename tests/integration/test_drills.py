@@ -10,11 +10,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support import ops
 from tests.support.fake_backend import wait_for
+from tests.support.http import HTTP
 from tests.support.stack import Stack, canary_strategy
 
 pytestmark = pytest.mark.integration
@@ -44,12 +44,12 @@ def test_bad_registrations_are_refused_and_supervision_goes_on(stack: Stack) -> 
         "http://\u00bc\u00a7:18609",
         "http://127.0.0.1:18610/arbitrary/path?q=",
     ):
-        answer = httpx.post(url, json={**claim, "worker_id": "evil", "endpoint_url": endpoint})
+        answer = HTTP.post(url, json={**claim, "worker_id": "evil", "endpoint_url": endpoint})
         assert answer.status_code == 422, endpoint
         assert answer.json()["field"] == "endpoint_url"
     # A live worker's id cannot be taken, not even from an allowed address.
     takeover = {**claim, "worker_id": "backtester", "endpoint_url": "http://127.0.0.1:18611"}
-    refused = httpx.post(url, json=takeover)
+    refused = HTTP.post(url, json=takeover)
     assert refused.status_code == 409
     assert "belongs to a running worker" in refused.json()["detail"]
     assert {w["worker_id"] for w in stack.get("/workers")} == {"trainer", "backtester"}

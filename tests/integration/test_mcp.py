@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TextIO
 
 import anyio
-import httpx
 import pytest
 from mcp import ClientSession
 
+from tests.support.http import HTTP
 from tests.support.mcp_client import (
     CLI_COMMAND,
     McpHttpServer,
@@ -242,10 +242,10 @@ def test_http_requires_the_token_and_cancels_a_running_training(
     stack: Stack, tmp_path: Path
 ) -> None:
     with McpHttpServer(stack.api_url, TOKEN, tmp_path / "mcp-http.log") as server:
-        assert httpx.post(server.url, json={}).status_code == 401
-        wrong = httpx.post(server.url, json={}, headers={"Authorization": "Bearer nope"})
+        assert HTTP.post(server.url, json={}).status_code == 401
+        wrong = HTTP.post(server.url, json={}, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
-        assert httpx.get(f"{server.base}/healthz").json()["status"] == "ok"
+        assert HTTP.get(f"{server.base}/healthz").json()["status"] == "ok"
 
         async def scenario() -> None:
             async with http_session(server.url, TOKEN) as session:

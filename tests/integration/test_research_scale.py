@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from ktrdr.cli.app import app
 from ktrdr.core.settings import get_settings
 from tests.support.fake_backend import wait_for
+from tests.support.http import HTTP
 from tests.support.stack import Stack, canary_strategy
 
 pytestmark = pytest.mark.integration
@@ -108,7 +108,7 @@ def test_walkforward_runs_its_folds_on_every_worker_and_stitches_them(stack: Sta
     models = stack.home / "models" / "canary_walk"
     assert sorted(p.name for p in models.iterdir()) == ["1d_v1", "1d_v2", "1d_v3"]
     assert done["progress"]["percent"] == 100.0
-    report = httpx.get(f"{stack.api_url}/api/v1/operations/{parent_id}/report", timeout=10)
+    report = HTTP.get(f"{stack.api_url}/api/v1/operations/{parent_id}/report", timeout=10)
     assert report.status_code == 200
     assert "Walk-forward" in report.text
     print(f"walk-forward of 3 folds: {time.monotonic() - started:.1f}s")
@@ -164,7 +164,7 @@ def test_sweep_runs_trials_prunes_saves_and_tests_the_best(stack: Stack) -> None
     assert saved
     strategies = {s["name"] for s in stack.get("/strategies")}
     assert best["strategy_name"] in strategies
-    report = httpx.get(f"{stack.api_url}/api/v1/operations/{parent_id}/report", timeout=10)
+    report = HTTP.get(f"{stack.api_url}/api/v1/operations/{parent_id}/report", timeout=10)
     assert report.status_code == 200
     assert "Best trial" in report.text
     print(f"sweep of 3 trials: {time.monotonic() - started:.1f}s")

@@ -10,11 +10,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import torch
 
 from tests.support.fake_backend import FakeBackend, free_port, wait_for
+from tests.support.http import HTTP
 from tests.support.paths import REPO_ROOT
 
 STRATEGY_YAML = (REPO_ROOT / "strategies" / "stoch_adx_breakout.yaml").read_text()
@@ -78,7 +78,7 @@ def test_backtest_worker_registers_runs_and_stops_gracefully(
         wait_for(lambda: backend.calls("heartbeat"))
 
         worker = f"http://127.0.0.1:{port}"
-        assert httpx.get(f"{worker}/health").json()["status"] == "idle"
+        assert HTTP.get(f"{worker}/health").json()["status"] == "idle"
         # A dispatch over HTTP runs the real job; with no trained model it fails clearly.
         attempt = "b" * 32
         backend.expect_operation("op-1", registration["worker_id"], attempt)
@@ -89,7 +89,7 @@ def test_backtest_worker_registers_runs_and_stops_gracefully(
             "strategy_yaml": STRATEGY_YAML,
             "params": {},
         }
-        assert httpx.post(f"{worker}/operations", json=dispatch).status_code == 202
+        assert HTTP.post(f"{worker}/operations", json=dispatch).status_code == 202
         finish = wait_for(lambda: backend.calls("finish"), timeout_s=30)[0].body
         assert finish["status"] == "failed"
         assert finish["error"].startswith("ModelNotFoundError: no trained model")
@@ -114,7 +114,7 @@ def test_training_worker_module_exits_0_on_sigterm(backend: FakeBackend, tmp_pat
         registration = wait_for(lambda: backend.calls("register"), timeout_s=60)[0].body
         assert registration["worker_type"] == "training"
         assert registration["endpoint_url"] == f"http://127.0.0.1:{port}"
-        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "idle"
+        assert HTTP.get(f"http://127.0.0.1:{port}/health").json()["status"] == "idle"
     finally:
         code = terminate(process)
     assert code == 0, log.read_text()

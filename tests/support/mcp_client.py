@@ -27,6 +27,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
 from tests.support.fake_backend import free_port, wait_for
+from tests.support.http import HTTP
 
 MCP_MODULE_COMMAND = [sys.executable, "-m", "ktrdr.mcp"]
 CLI_COMMAND = [sys.executable, "-m", "ktrdr.cli.main", "mcp"]
@@ -121,7 +122,7 @@ class McpHttpServer:
 
     def _healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+            return HTTP.get(f"{self.base}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -20,6 +20,7 @@ import httpx
 from ktrdr.cli.processes import backend_command, worker_command
 from ktrdr.core.enums import WorkerType
 from tests.support.fake_backend import free_port, wait_for
+from tests.support.http import HTTP
 from tests.support.paths import REPO_ROOT
 
 CANARY = REPO_ROOT / "ktrdr" / "infra" / "canary_smoke.yaml"
@@ -88,7 +89,7 @@ class Stack:
 
     def _healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.api_url}/api/v1/health", timeout=1).status_code == 200
+            return HTTP.get(f"{self.api_url}/api/v1/health", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -99,24 +100,24 @@ class Stack:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.api_url}/api/v1{path}", timeout=10)
+        response = HTTP.get(f"{self.api_url}/api/v1{path}", timeout=10)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = httpx.post(
+        response = HTTP.post(
             f"{self.api_url}/api/v1{path}", json=body, headers=self.auth, timeout=10
         )
         response.raise_for_status()
         return response.json()
 
     def delete(self, path: str) -> Any:
-        response = httpx.delete(f"{self.api_url}/api/v1{path}", headers=self.auth, timeout=10)
+        response = HTTP.delete(f"{self.api_url}/api/v1{path}", headers=self.auth, timeout=10)
         response.raise_for_status()
         return response.json()
 
     def put_strategy(self, name: str, text: str) -> None:
-        response = httpx.put(
+        response = HTTP.put(
             f"{self.api_url}/api/v1/strategies/{name}",
             params={"replace": "true"},
             content=text.encode(),
@@ -171,7 +172,7 @@ class Stack:
                 self.start_worker(name, kind)
         for op in self._unfinished():
             # A 409: it ended between the listing and the cancel.
-            answer = httpx.delete(
+            answer = HTTP.delete(
                 f"{self.api_url}/api/v1/operations/{op['id']}", headers=self.auth, timeout=10
             )
             assert answer.status_code in (200, 409), answer.text

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from ktrdr.control.api.app import create_app
 from ktrdr.core.enums import WorkerType
 from ktrdr.core.settings import Settings
 from ktrdr.workers.runtime import create_worker_app
 from tests.support.fake_backend import ThreadServer, free_port, wait_for
+from tests.support.http import HTTP
 from tests.support.stack import canary_strategy
 from tests.unit.workers.conftest import TEST_CAPABILITIES
 from tests.unit.workers.test_worker_runtime import quick_job
@@ -38,13 +37,13 @@ def test_a_worker_registers_takes_a_dispatch_and_its_report_is_accepted(tmp_path
         ThreadServer(worker, worker_port),
     ):
         api = f"{backend.url}/api/v1"
-        wait_for(lambda: httpx.get(f"{api}/workers").json(), timeout_s=15)
-        started = httpx.post(
+        wait_for(lambda: HTTP.get(f"{api}/workers").json(), timeout_s=15)
+        started = HTTP.post(
             f"{api}/backtests/start", json={"strategy_name": "canary_smoke", "symbol": "IBM"}
         ).json()
         done = wait_for(
             lambda: (
-                (op := httpx.get(f"{api}/operations/{started['operation_id']}").json())["status"]
+                (op := HTTP.get(f"{api}/operations/{started['operation_id']}").json())["status"]
                 == "completed"
                 and op
             ),
@@ -54,5 +53,5 @@ def test_a_worker_registers_takes_a_dispatch_and_its_report_is_accepted(tmp_path
         assert done["result"] == {"echo": {"symbol": "IBM"}, "answer": 42}
         assert done["progress"]["percent"] == 100.0
         assert done["progress"]["message"] == "completed"
-        (registered,) = httpx.get(f"{api}/workers").json()
+        (registered,) = HTTP.get(f"{api}/workers").json()
         assert registered["status"] == "idle"
