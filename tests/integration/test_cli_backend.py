@@ -15,14 +15,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from ktrdr.cli.app import app
 from ktrdr.core.settings import get_settings
 from tests.support.fake_backend import free_port, wait_for
-from tests.support.http import HTTP
+from tests.support.http import HTTP, answers_ok
 from tests.support.stack import Stack, canary_strategy, full_stack
 
 pytestmark = pytest.mark.integration
@@ -133,10 +132,7 @@ def process_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def healthy(url: str) -> bool:
-    try:
-        return HTTP.get(f"{url}/api/v1/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers_ok(f"{url}/api/v1/health")
 
 
 def test_up_starts_the_stack_and_down_stops_it(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from ktrdr.core.settings import DEFAULT_WORKER_NETWORKS, Settings, get_settings
 from ktrdr.workers.runtime import worker_identity
 from tests.support import ops
 from tests.support.fake_backend import FakeBackend, free_port, wait_for
-from tests.support.http import HTTP
+from tests.support.http import HTTP, answers_ok
 from tests.support.paths import REPO_ROOT, STRATEGIES_DIR
 from tests.support.stack import Stack, canary_strategy
 
@@ -178,10 +178,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def healthy(url: str) -> bool:
-    try:
-        return HTTP.get(f"{url}/api/v1/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers_ok(f"{url}/api/v1/health")
 
 
 @covers("KTRDR_API_HOST", "KTRDR_API_PORT", "KTRDR_DATABASE_URL")

@@ -12,3 +12,11 @@ import httpx
 
 # httpx's own default timeout (5 s) stays the default; calls pass their own.
 HTTP = httpx.Client()
+
+
+def answers_ok(url: str) -> bool:
+    """Whether ``url`` answers 200 within a second; refused or slow counts as no."""
+    try:
+        return HTTP.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
 import httpx2
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
 from tests.support.fake_backend import free_port, wait_for
-from tests.support.http import HTTP
+from tests.support.http import answers_ok
 
 MCP_MODULE_COMMAND = [sys.executable, "-m", "ktrdr.mcp"]
 CLI_COMMAND = [sys.executable, "-m", "ktrdr.cli.main", "mcp"]
@@ -121,10 +120,7 @@ class McpHttpServer:
         return f"{self.base}/mcp"
 
     def _healthy(self) -> bool:
-        try:
-            return HTTP.get(f"{self.base}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return answers_ok(f"{self.base}/healthz")
 
     def start(self) -> McpHttpServer:
         command = [*MCP_MODULE_COMMAND, "--transport", "http", "--port", str(self.port)]

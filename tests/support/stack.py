@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ktrdr.cli.processes import backend_command, worker_command
 from ktrdr.core.enums import WorkerType
 from tests.support.fake_backend import free_port, wait_for
-from tests.support.http import HTTP
+from tests.support.http import HTTP, answers_ok
 from tests.support.paths import REPO_ROOT
 
 CANARY = REPO_ROOT / "ktrdr" / "infra" / "canary_smoke.yaml"
@@ -88,10 +86,7 @@ class Stack:
         wait_for(enough, timeout_s=60, interval_s=0.2)
 
     def _healthy(self) -> bool:
-        try:
-            return HTTP.get(f"{self.api_url}/api/v1/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return answers_ok(f"{self.api_url}/api/v1/health")
 
     @property
     def auth(self) -> dict[str, str]:
