@@ -14,6 +14,7 @@ from tests.support.paths import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "deploy" / "scripts"))
 import lockfile  # deploy/scripts is no package: the images run it as a script
+import verify_env
 
 RELEASE_STEPS = {
     "build",
@@ -94,3 +95,20 @@ def test_cuda_runtime_packages_are_named_once() -> None:
     cuda_only = lockfile.cuda_only_packages(lockfile.load_graph(REPO_ROOT / "uv.lock"))
     assert cuda_only, "torch 2.13 on PyPI pulls CUDA runtime packages"
     assert "numpy" not in cuda_only
+
+
+def test_setup_tells_the_installed_torch_build_from_its_version_tag() -> None:
+    lock = REPO_ROOT / "uv.lock"
+    torch = lockfile.locked_version(lock, "torch")
+    assert verify_env.build_tag_problems(lock, "cpu", f"{torch}+cpu") == []
+    assert verify_env.build_tag_problems(lock, "cuda", torch) == []
+    assert verify_env.build_tag_problems(lock, "cuda", f"{torch}+cu128") == []
+    assert verify_env.build_tag_problems(lock, "cpu", torch) == [
+        f"torch {torch} is not the cpu build"
+    ]
+    assert verify_env.build_tag_problems(lock, "cuda", f"{torch}+cpu") == [
+        f"torch {torch}+cpu is not the cuda build"
+    ]
+    assert verify_env.build_tag_problems(lock, "cpu", "1.0.0+cpu") == [
+        f"torch 1.0.0+cpu but uv.lock has {[torch]}"
+    ]
