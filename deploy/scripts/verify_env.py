@@ -8,9 +8,10 @@ in a container of a built image (the image checks, ``python3 -m ktrdr.infra.imag
 mount this folder and the lock), and by sync-cpu-torch.sh. It checks:
 - every installed distribution is in the lock at a locked version (torch may carry a
   local version label such as +cpu, but its version must be the locked one);
-- ``none``: torch is absent; ``cpu``: torch.version.cuda is None, CUDA is not available
-  and no CUDA runtime distribution (deploy/scripts/lockfile.py) is installed; ``cuda``:
-  torch.version.cuda is set.
+- ``none``: torch is absent; ``cpu``: torch.version.cuda is None and no CUDA runtime
+  distribution (deploy/scripts/lockfile.py) is installed; ``cuda``: torch.version.cuda
+  is set. torch is not imported: its version file is read (a CPU build has no CUDA to
+  find, and ``python -m ktrdr.workers.ml_check`` is the check that torch loads).
 ``--torch-only`` checks only that torch is the locked version, built for the variant, from
 its version tag (no import: quick enough for every ``make`` target).
 ``--json`` prints the facts (torch version, CUDA, bytes of the CUDA stack) as one JSON
@@ -20,6 +21,7 @@ line after the findings. Prints one line per finding and exits 1 on any mismatch
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.metadata as metadata
 import json
 import sys
@@ -70,33 +72,47 @@ def torch_problems(
         return ["torch is missing"]
     if torch_only:
         return build_tag_problems(lock, variant, found["torch"].version)
-    import torch
-
-    cuda = torch.version.cuda
+    version, cuda = torch_build(found["torch"])
     locked = locked_versions(lock).get("torch", set())
     facts.update(
-        torch=torch.__version__,
+        torch=version,
         cuda=cuda,
-        cuda_available=torch.cuda.is_available(),
         cuda_stack_bytes=sum(
             installed_bytes(d) for n, d in found.items() if n == "torch" or is_cuda_runtime(n)
         ),
     )
-    print(f"torch {torch.__version__} cuda={cuda} packages={len(found)}")
+    print(f"torch {version} cuda={cuda} packages={len(found)}")
     problems = []
-    if torch.__version__.split("+")[0] not in locked:
-        problems.append(f"torch {torch.__version__} but uv.lock has {sorted(locked)}")
+    if version.split("+")[0] not in locked:
+        problems.append(f"torch {version} but uv.lock has {sorted(locked)}")
     if variant == "cpu":
         if cuda is not None:
             problems.append(f"torch is a CUDA build ({cuda}) in a CPU image")
-        if facts["cuda_available"]:
-            problems.append("torch.cuda.is_available() is True in a CPU image")
         cuda_packages = sorted(name for name in found if is_cuda_runtime(name))
         if cuda_packages:
             problems.append(f"CUDA-only packages in a CPU image: {', '.join(cuda_packages)}")
     elif cuda is None:
         problems.append("torch is a CPU build in the CUDA image")
     return problems
+
+
+def torch_build(distribution: metadata.Distribution) -> tuple[str, str | None]:
+    """torch's version and the CUDA it was built for, as its build wrote them into
+    torch/version.py: read, not imported (an import costs seconds, and the images' ML
+    check imports torch anyway)."""
+    source = Path(str(distribution.locate_file("torch/version.py"))).read_text()
+    values: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("__version__", "cuda"):
+            values[target.id] = ast.literal_eval(value)
+    cuda = values.get("cuda")
+    return str(values["__version__"]), None if cuda is None else str(cuda)
 
 
 def build_tag_problems(lock: Path, variant: str, version: str) -> list[str]:

@@ -112,3 +112,32 @@ def test_setup_tells_the_installed_torch_build_from_its_version_tag() -> None:
     assert verify_env.build_tag_problems(lock, "cpu", "1.0.0+cpu") == [
         f"torch 1.0.0+cpu but uv.lock has {[torch]}"
     ]
+
+
+class _InstalledAt:
+    """A distribution's ``locate_file`` for a torch installed under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def locate_file(self, path: str) -> Path:
+        return self.root / path
+
+
+@pytest.mark.parametrize(
+    ("written", "build"),
+    [
+        ("__version__ = '2.13.0+cpu'\ncuda: Optional[str] = None\n", ("2.13.0+cpu", None)),
+        (
+            "__version__ = '2.13.0'\ndebug = False\ncuda: Optional[str] = '12.8'\n",
+            ("2.13.0", "12.8"),
+        ),
+    ],
+    ids=["cpu", "cuda"],
+)
+def test_the_environment_check_reads_torch_build_from_its_version_file(
+    tmp_path: Path, written: str, build: tuple[str, str | None]
+) -> None:
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "version.py").write_text(f"from typing import Optional\n{written}")
+    assert verify_env.torch_build(_InstalledAt(tmp_path)) == build
